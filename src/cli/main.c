@@ -1,0 +1,54 @@
+/* main.c — the headsweep binary: dispatches `headsweep SUBCOMMAND ...`. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cblas.h>
+
+#include "../store/h5util.h"
+#include "cli.h"
+#include "config.h"
+
+static const struct {
+    const char *name;
+    hs_cmd_fn fn;
+    const char *summary;
+} commands[] = {
+    {"train", hs_cmd_train, "train one model on a built-in synthetic task, save a checkpoint"},
+    {"infer", hs_cmd_infer, "print the logits of a checkpoint for given token ids"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: headsweep SUBCOMMAND [options]   (headsweep SUBCOMMAND --help)\n\n"
+                 "Attention-head pruning studies.\n\nsubcommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n  --help      this text\n  --version   print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+    /* one rank per core is the sweep model: OpenBLAS runs single-threaded
+     * unless the user asks otherwise through OPENBLAS_NUM_THREADS */
+    const char *threads = getenv("OPENBLAS_NUM_THREADS");
+    if (!threads || !*threads) openblas_set_num_threads(1);
+    hs_h5_init();
+
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("headsweep %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "headsweep: unknown subcommand '%s'; see 'headsweep --help'\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,119 @@
+/* attention.c — multi-head attention with gates (see attention.h).
+ * Per (batch row, head) the score and context products are small gemms
+ * ([T][dh]·[dh][T]); the four projections are one gemm each over all B·T rows. */
+#include "attention.h"
+
+#include <math.h>
+#include <string.h>
+#include <tgmath.h>
+
+#include "ops.h"
+
+/* Number of valid keys for query i of a row of length len. */
+static int keys_visible(int i, int len, int causal)
+{
+    int n = len;
+    if (causal && i + 1 < n) n = i + 1;
+    return n;
+}
+
+void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a,
+                          const hs_attn_weights *w, const hs_attn_shape *sh)
+{
+    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = d / H, BT = B * T;
+    const hs_real scale = 1 / sqrt((hs_real)dh);
+
+    hs_matmul_forward(s->q, a, w->wq, w->bq, BT, d, d, 0);
+    hs_matmul_forward(s->k, a, w->wk, w->bk, BT, d, d, 0);
+    hs_matmul_forward(s->v, a, w->wv, w->bv, BT, d, d, 0);
+
+    for (int b = 0; b < B; b++) {
+        const int len = sh->lengths ? sh->lengths[b] : T;
+        const size_t row = (size_t)b * T * d;
+        for (int j = 0; j < H; j++) {
+            hs_real *P = s->att + ((size_t)b * H + j) * T * T;
+            hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, s->q + row + j * dh, d,
+                    s->k + row + j * dh, d, 0, P, T);
+            for (int i = 0; i < T; i++) {
+                hs_real *p = P + (size_t)i * T;
+                const int n = keys_visible(i, len, sh->causal);
+                /* the max is subtracted only for numerical stability */
+                hs_real mx = p[0];
+                for (int t = 1; t < n; t++)
+                    if (p[t] > mx) mx = p[t];
+                hs_real sum = 0;
+                for (int t = 0; t < n; t++) {
+                    p[t] = exp(p[t] - mx);
+                    sum += p[t];
+                }
+                const hs_real inv = 1 / sum;
+                for (int t = 0; t < n; t++) p[t] *= inv;
+                for (int t = n; t < T; t++) p[t] = 0;
+            }
+            hs_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, P, T,
+                    s->v + row + j * dh, d, 0, s->ctx + row + j * dh, d);
+        }
+    }
+    for (size_t r = 0; r < (size_t)BT; r++)
+        for (int j = 0; j < H; j++) {
+            const hs_real gj = w->gates[j];
+            const hs_real *c = s->ctx + r * d + j * dh;
+            hs_real *gc = s->gctx + r * d + j * dh;
+            for (int i = 0; i < dh; i++) gc[i] = gj * c[i];
+        }
+    hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, d, d, 1);
+}
+
+void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_scratch *scr,
+                           const hs_real *dout, const hs_real *a, const hs_attn_saved *s,
+                           const hs_attn_weights *w, const hs_attn_shape *sh)
+{
+    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = d / H, BT = B * T;
+    const hs_real scale = 1 / sqrt((hs_real)dh);
+
+    /* dctx holds ∂L/∂(g·c) first, then ∂L/∂c */
+    hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, d, d, 0);
+    for (int j = 0; j < H; j++) {
+        double acc = 0; /* a sum over B·T·dh terms: accumulate in double */
+        const hs_real gj = w->gates[j];
+        for (size_t r = 0; r < (size_t)BT; r++) {
+            const hs_real *c = s->ctx + r * d + j * dh;
+            hs_real *dc = scr->dctx + r * d + j * dh;
+            for (int i = 0; i < dh; i++) {
+                acc += (double)c[i] * dc[i];
+                dc[i] *= gj;
+            }
+        }
+        g->gates[j] += (hs_real)acc;
+    }
+
+    for (int b = 0; b < B; b++) {
+        const size_t row = (size_t)b * T * d;
+        for (int j = 0; j < H; j++) {
+            const hs_real *P = s->att + ((size_t)b * H + j) * T * T;
+            const hs_real *dc = scr->dctx + row + j * dh;
+            hs_real *dP = scr->dp;
+            /* dP = dc vᵀ ; dv = Pᵀ dc */
+            hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, dc, d, s->v + row + j * dh,
+                    d, 0, dP, T);
+            hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1, P, T, dc, d, 0,
+                    scr->dv + row + j * dh, d);
+            /* softmax backward: dS = P ∘ (dP − Σ_t P·dP); masked entries have P = 0 */
+            for (int i = 0; i < T; i++) {
+                const hs_real *p = P + (size_t)i * T;
+                hs_real *dp = dP + (size_t)i * T;
+                hs_real dot = 0;
+                for (int t = 0; t < T; t++) dot += p[t] * dp[t];
+                for (int t = 0; t < T; t++) dp[t] = p[t] * (dp[t] - dot);
+            }
+            /* S = scale · q kᵀ  ⇒  dq = scale · dS k ; dk = scale · dSᵀ q */
+            hs_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, scale, dP, T,
+                    s->k + row + j * dh, d, 0, scr->dq + row + j * dh, d);
+            hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, scale, dP, T,
+                    s->q + row + j * dh, d, 0, scr->dk + row + j * dh, d);
+        }
+    }
+    hs_matmul_backward(da, g->wq, g->bq, scr->dq, a, w->wq, BT, d, d, 0);
+    hs_matmul_backward(da, g->wk, g->bk, scr->dk, a, w->wk, BT, d, d, 1);
+    hs_matmul_backward(da, g->wv, g->bv, scr->dv, a, w->wv, BT, d, d, 1);
+}

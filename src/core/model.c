@@ -1,0 +1,362 @@
+/* model.c — parameter table, init, forward and backward of the transformer
+ * (see model.h and DESIGN.md "The model"). One training step at the bench's
+ * M shape (d 128, L 4, B·T 2048) is ~10 gemms per layer plus row loops. */
+#include "model.h"
+
+#include <math.h>
+#include <string.h>
+#include <tgmath.h>
+
+#include "alloc.h"
+#include "attention.h"
+#include "ops.h"
+#include "rng.h"
+
+hs_status hs_config_validate(const hs_config *c)
+{
+    struct { const char *name; int v, lo, hi; } f[] = {
+        {"vocab", c->vocab, 2, 1 << 24},   {"seq_len", c->seq_len, 1, 1 << 16},
+        {"d_model", c->d_model, 1, 1 << 16}, {"heads", c->heads, 1, 1 << 10},
+        {"layers", c->layers, 1, 1 << 10}, {"d_ff", c->d_ff, 1, 1 << 20},
+        {"n_out", c->n_out, 2, 1 << 24},   {"lm", c->lm, 0, 1},
+        {"causal", c->causal, 0, 1},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (f[i].v < f[i].lo || f[i].v > f[i].hi)
+            return hs_error_set(HS_ERR_INPUT, "model setting %s = %d: expected %d..%d", f[i].name,
+                                f[i].v, f[i].lo, f[i].hi);
+    if (c->d_model % c->heads)
+        return hs_error_set(HS_ERR_INPUT, "model setting d_model = %d: expected a multiple of heads = %d",
+                            c->d_model, c->heads);
+    return HS_OK;
+}
+
+static void build_table(hs_model *m)
+{
+    const hs_config *c = &m->cfg;
+    const size_t V = c->vocab, T = c->seq_len, d = c->d_model, L = c->layers, F = c->d_ff,
+                 C = c->n_out, H = c->heads;
+    struct { const char *name; int rank; size_t d0, d1, d2; int decay, trained; } t[HS_NUM_PARAMS] = {
+        [HS_P_TOK_EMB] = {"tok_emb", 2, V, d, 0, 0, 1}, [HS_P_POS_EMB] = {"pos_emb", 2, T, d, 0, 0, 1},
+        [HS_P_LN1_G] = {"ln1_g", 2, L, d, 0, 0, 1},     [HS_P_LN1_B] = {"ln1_b", 2, L, d, 0, 0, 1},
+        [HS_P_WQ] = {"wq", 3, L, d, d, 1, 1},           [HS_P_BQ] = {"bq", 2, L, d, 0, 0, 1},
+        [HS_P_WK] = {"wk", 3, L, d, d, 1, 1},           [HS_P_BK] = {"bk", 2, L, d, 0, 0, 1},
+        [HS_P_WV] = {"wv", 3, L, d, d, 1, 1},           [HS_P_BV] = {"bv", 2, L, d, 0, 0, 1},
+        [HS_P_WO] = {"wo", 3, L, d, d, 1, 1},           [HS_P_BO] = {"bo", 2, L, d, 0, 0, 1},
+        [HS_P_LN2_G] = {"ln2_g", 2, L, d, 0, 0, 1},     [HS_P_LN2_B] = {"ln2_b", 2, L, d, 0, 0, 1},
+        [HS_P_W1] = {"w1", 3, L, d, F, 1, 1},           [HS_P_B1] = {"b1", 2, L, F, 0, 0, 1},
+        [HS_P_W2] = {"w2", 3, L, F, d, 1, 1},           [HS_P_B2] = {"b2", 2, L, d, 0, 0, 1},
+        [HS_P_LNF_G] = {"lnf_g", 1, d, 0, 0, 0, 1},     [HS_P_LNF_B] = {"lnf_b", 1, d, 0, 0, 0, 1},
+        [HS_P_OUT_W] = {"out_w", 2, d, C, 0, 1, 1},     [HS_P_OUT_B] = {"out_b", 1, C, 0, 0, 0, 1},
+        [HS_P_GATES] = {"gates", 2, L, H, 0, 0, 0},
+    };
+    size_t off = 0;
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        hs_tensor_info *ti = &m->info[i];
+        ti->name = t[i].name;
+        ti->rank = t[i].rank;
+        ti->dims[0] = t[i].d0;
+        ti->dims[1] = t[i].d1;
+        ti->dims[2] = t[i].d2;
+        ti->count = 1;
+        for (int r = 0; r < ti->rank; r++) ti->count *= ti->dims[r];
+        ti->offset = off;
+        ti->decay = t[i].decay;
+        ti->trained = t[i].trained;
+        off += ti->count;
+    }
+    m->num_params = off;
+}
+
+hs_status hs_model_create(hs_model **out, const hs_config *cfg)
+{
+    *out = NULL;
+    HS_CHECK(hs_config_validate(cfg));
+    hs_model *m;
+    HS_CHECK(hs_calloc((void **)&m, 1, sizeof *m, "model"));
+    m->cfg = *cfg;
+    build_table(m);
+    hs_status s = hs_calloc((void **)&m->params, m->num_params, sizeof(hs_real), "parameters");
+    if (s == HS_OK) s = hs_calloc((void **)&m->grads, m->num_params, sizeof(hs_real), "gradients");
+    if (s != HS_OK) {
+        hs_model_destroy(&m);
+        return s;
+    }
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        m->p.at[i] = m->params + m->info[i].offset;
+        m->g.at[i] = m->grads + m->info[i].offset;
+    }
+    for (size_t i = 0; i < m->info[HS_P_GATES].count; i++) m->p.gates[i] = 1;
+    *out = m;
+    return HS_OK;
+}
+
+void hs_model_init_weights(hs_model *m, uint64_t key)
+{
+    const hs_real resid_scale = 1 / sqrt((hs_real)(2 * m->cfg.layers));
+    memset(m->params, 0, sizeof(hs_real) * m->num_params);
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        hs_real *p = m->p.at[i];
+        const hs_tensor_info *ti = &m->info[i];
+        if (i == HS_P_LN1_G || i == HS_P_LN2_G || i == HS_P_LNF_G || i == HS_P_GATES) {
+            for (size_t k = 0; k < ti->count; k++) p[k] = 1;
+        } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB) {
+            /* one stream per tensor: adding a tensor never shifts the others */
+            hs_rng r;
+            hs_rng_seed(&r, hs_key_str(key, ti->name));
+            hs_real scale = (i == HS_P_WO || i == HS_P_W2) ? resid_scale : 1;
+            for (size_t k = 0; k < ti->count; k++) p[k] = (hs_real)(0.02 * hs_rng_normal(&r)) * scale;
+        }
+    }
+}
+
+/* Arena layout: every tensor sized for (max_B, max_T); a layer's slice starts
+ * at l × (its max size), and a smaller batch uses the front of each slice. */
+hs_status hs_model_setup_batch(hs_model *m, int B, int T)
+{
+    if (B < 1 || T < 1 || T > m->cfg.seq_len)
+        return hs_error_set(HS_ERR_INPUT, "batch shape %d x %d: expected B >= 1 and 1 <= T <= seq_len = %d",
+                            B, T, m->cfg.seq_len);
+    if (m->arena && B <= m->max_B && T <= m->max_T) return HS_OK;
+    hs_free(m->arena);
+    m->arena = NULL;
+    const size_t L = m->cfg.layers, d = m->cfg.d_model, F = m->cfg.d_ff, H = m->cfg.heads,
+                 C = m->cfg.n_out, BT = (size_t)B * T, TT = (size_t)T * T;
+    const size_t R = m->cfg.lm ? BT : (size_t)B;
+    struct { hs_real **ptr; size_t n; } parts[] = {
+        {&m->a.res, (L + 1) * BT * d}, {&m->a.ln1, L * BT * d}, {&m->a.ln1_mean, L * BT},
+        {&m->a.ln1_rstd, L * BT}, {&m->a.q, L * BT * d}, {&m->a.k, L * BT * d},
+        {&m->a.v, L * BT * d}, {&m->a.ctx, L * BT * d}, {&m->a.gctx, L * BT * d},
+        {&m->a.att, L * B * H * TT}, {&m->a.mid, L * BT * d}, {&m->a.ln2, L * BT * d},
+        {&m->a.ln2_mean, L * BT}, {&m->a.ln2_rstd, L * BT}, {&m->a.ffpre, L * BT * F},
+        {&m->a.ffact, L * BT * F}, {&m->a.fin_in, R * d}, {&m->a.lnf, R * d},
+        {&m->a.lnf_mean, R}, {&m->a.lnf_rstd, R}, {&m->a.logits, R * C}, {&m->a.probs, R * C},
+        {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dq, BT * d},
+        {&m->a.dk, BT * d}, {&m->a.dv, BT * d}, {&m->a.dctx, BT * d}, {&m->a.dp, TT},
+        {&m->a.dfin, R * d}, {&m->a.dlogits, R * C},
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
+    HS_CHECK(hs_calloc((void **)&m->arena, total, sizeof(hs_real), "activation arena"));
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        *parts[i].ptr = m->arena + off;
+        off += parts[i].n;
+    }
+    m->arena_len = total;
+    m->max_B = B;
+    m->max_T = T;
+    return HS_OK;
+}
+
+/* Per-layer slices of the arena (strides use the arena's max shape). */
+typedef struct {
+    hs_real *res_in, *res_out, *ln1, *ln1_mean, *ln1_rstd, *mid, *ln2, *ln2_mean, *ln2_rstd,
+        *ffpre, *ffact;
+    hs_attn_saved s;
+} layer_acts;
+
+static layer_acts layer_slice(const hs_model *m, int l)
+{
+    const size_t d = m->cfg.d_model, F = m->cfg.d_ff, H = m->cfg.heads;
+    const size_t BT = (size_t)m->max_B * m->max_T, TT = (size_t)m->max_T * m->max_T;
+    const hs_acts *a = &m->a;
+    layer_acts x;
+    x.res_in = a->res + l * BT * d;
+    x.res_out = a->res + (l + 1) * BT * d;
+    x.ln1 = a->ln1 + l * BT * d;
+    x.ln1_mean = a->ln1_mean + l * BT;
+    x.ln1_rstd = a->ln1_rstd + l * BT;
+    x.mid = a->mid + l * BT * d;
+    x.ln2 = a->ln2 + l * BT * d;
+    x.ln2_mean = a->ln2_mean + l * BT;
+    x.ln2_rstd = a->ln2_rstd + l * BT;
+    x.ffpre = a->ffpre + l * BT * F;
+    x.ffact = a->ffact + l * BT * F;
+    x.s.q = a->q + l * BT * d;
+    x.s.k = a->k + l * BT * d;
+    x.s.v = a->v + l * BT * d;
+    x.s.ctx = a->ctx + l * BT * d;
+    x.s.gctx = a->gctx + l * BT * d;
+    x.s.att = a->att + l * (size_t)m->max_B * H * TT;
+    return x;
+}
+
+static hs_attn_weights attn_weights(const hs_param_views *v, const hs_config *c, int l)
+{
+    const size_t dd = (size_t)c->d_model * c->d_model, d = c->d_model;
+    hs_attn_weights w = {v->wq + l * dd, v->bq + l * d, v->wk + l * dd, v->bk + l * d,
+                         v->wv + l * dd, v->bv + l * d, v->wo + l * dd, v->bo + l * d,
+                         v->gates + (size_t)l * c->heads};
+    return w;
+}
+
+static hs_status check_batch(const hs_model *m, const hs_batch *b)
+{
+    const hs_config *c = &m->cfg;
+    if (b->B < 1 || b->T < 1 || b->B > m->max_B || b->T > m->max_T)
+        return hs_error_set(HS_ERR_INPUT, "batch %d x %d does not fit the model's batch setup %d x %d",
+                            b->B, b->T, m->max_B, m->max_T);
+    for (int i = 0; i < b->B * b->T; i++)
+        if (b->tokens[i] < 0 || b->tokens[i] >= c->vocab)
+            return hs_error_set(HS_ERR_INPUT, "token id %d at row %d, position %d: expected 0..%d",
+                                b->tokens[i], i / b->T, i % b->T, c->vocab - 1);
+    if (b->lengths)
+        for (int i = 0; i < b->B; i++)
+            if (b->lengths[i] < 1 || b->lengths[i] > b->T)
+                return hs_error_set(HS_ERR_INPUT, "length %d of row %d: expected 1..%d",
+                                    b->lengths[i], i, b->T);
+    if (b->targets) {
+        const int R = c->lm ? b->B * b->T : b->B;
+        for (int i = 0; i < R; i++)
+            if (b->targets[i] < -1 || b->targets[i] >= c->n_out)
+                return hs_error_set(HS_ERR_INPUT, "target %d at output row %d: expected -1..%d",
+                                    b->targets[i], i, c->n_out - 1);
+    }
+    return HS_OK;
+}
+
+hs_status hs_model_forward(hs_model *m, const hs_batch *b)
+{
+    if (!m->arena)
+        return hs_error_set(HS_ERR_INPUT, "model forward before hs_model_setup_batch");
+    HS_CHECK(check_batch(m, b));
+    const hs_config *c = &m->cfg;
+    const int B = b->B, T = b->T, d = c->d_model, F = c->d_ff, C = c->n_out, BT = B * T;
+    const hs_param_views *p = &m->p;
+    m->B = B;
+    m->T = T;
+    m->R = c->lm ? BT : B;
+
+    hs_real *x0 = m->a.res;
+    for (int i = 0; i < BT; i++) {
+        const hs_real *te = p->tok_emb + (size_t)b->tokens[i] * d, *pe = p->pos_emb + (size_t)(i % T) * d;
+        for (int k = 0; k < d; k++) x0[(size_t)i * d + k] = te[k] + pe[k];
+    }
+    const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
+    for (int l = 0; l < c->layers; l++) {
+        layer_acts x = layer_slice(m, l);
+        hs_attn_weights w = attn_weights(p, c, l);
+        hs_layernorm_forward(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
+                             p->ln1_b + l * d, BT, d);
+        memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
+        hs_attention_forward(x.mid, &x.s, x.ln1, &w, &sh);
+        hs_layernorm_forward(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
+                             p->ln2_b + l * d, BT, d);
+        hs_matmul_forward(x.ffpre, x.ln2, p->w1 + (size_t)l * d * F, p->b1 + (size_t)l * F, BT, d, F, 0);
+        hs_gelu_forward(x.ffact, x.ffpre, (size_t)BT * F);
+        memcpy(x.res_out, x.mid, sizeof(hs_real) * BT * d);
+        hs_matmul_forward(x.res_out, x.ffact, p->w2 + (size_t)l * F * d, p->b2 + l * d, BT, F, d, 1);
+    }
+
+    /* the output head reads position 0 (classification) or every position (LM) */
+    const hs_real *top = layer_slice(m, c->layers - 1).res_out;
+    const hs_real *fin = top;
+    if (!c->lm) {
+        for (int i = 0; i < B; i++)
+            memcpy(m->a.fin_in + (size_t)i * d, top + (size_t)i * T * d, sizeof(hs_real) * d);
+        fin = m->a.fin_in;
+    }
+    hs_layernorm_forward(m->a.lnf, m->a.lnf_mean, m->a.lnf_rstd, fin, p->lnf_g, p->lnf_b, m->R, d);
+    hs_matmul_forward(m->a.logits, m->a.lnf, p->out_w, p->out_b, m->R, d, C, 0);
+
+    m->has_targets = b->targets != NULL;
+    m->loss = 0;
+    m->loss_count = 0;
+    if (b->targets) {
+        double sum = hs_xent_forward(m->a.probs, m->a.logits, b->targets, m->R, C, &m->loss_count);
+        m->loss = m->loss_count ? sum / m->loss_count : 0;
+    }
+    return HS_OK;
+}
+
+void hs_model_zero_grad(hs_model *m) { memset(m->grads, 0, sizeof(hs_real) * m->num_params); }
+
+void hs_model_backward(hs_model *m, const hs_batch *b)
+{
+    HS_ASSERT(m->has_targets && m->B == b->B && m->T == b->T);
+    const hs_config *c = &m->cfg;
+    const int B = b->B, T = b->T, d = c->d_model, F = c->d_ff, C = c->n_out, BT = B * T, R = m->R;
+    const hs_param_views *p = &m->p, *g = &m->g;
+    hs_acts *a = &m->a;
+    if (m->loss_count == 0) return; /* nothing counted: zero gradient */
+
+    hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)1 / m->loss_count);
+    hs_matmul_backward(a->dfin, g->out_w, g->out_b, a->dlogits, a->lnf, p->out_w, R, d, C, 0);
+    const hs_real *top = layer_slice(m, c->layers - 1).res_out;
+    if (c->lm) {
+        memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
+        hs_layernorm_backward(a->dres, g->lnf_g, g->lnf_b, a->dfin, top, p->lnf_g, a->lnf_mean,
+                              a->lnf_rstd, R, d);
+    } else {
+        /* only position 0 of each row receives gradient */
+        memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
+        memset(a->dln, 0, sizeof(hs_real) * (size_t)B * d);
+        hs_layernorm_backward(a->dln, g->lnf_g, g->lnf_b, a->dfin, a->fin_in, p->lnf_g, a->lnf_mean,
+                              a->lnf_rstd, B, d);
+        for (int i = 0; i < B; i++)
+            memcpy(a->dres + (size_t)i * T * d, a->dln + (size_t)i * d, sizeof(hs_real) * d);
+    }
+
+    const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
+    const hs_attn_scratch scr = {a->dq, a->dk, a->dv, a->dctx, a->dp};
+    for (int l = c->layers - 1; l >= 0; l--) {
+        layer_acts x = layer_slice(m, l);
+        /* res_out = mid + GELU(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
+        hs_matmul_backward(a->dff, g->w2 + (size_t)l * F * d, g->b2 + l * d, a->dres, x.ffact,
+                           p->w2 + (size_t)l * F * d, BT, F, d, 0);
+        hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
+        hs_matmul_backward(a->dln, g->w1 + (size_t)l * d * F, g->b1 + (size_t)l * F, a->dff, x.ln2,
+                           p->w1 + (size_t)l * d * F, BT, d, F, 0);
+        hs_layernorm_backward(a->dres, g->ln2_g + l * d, g->ln2_b + l * d, a->dln, x.mid,
+                              p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
+        /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
+        hs_attn_weights w = attn_weights(p, c, l), gw = attn_weights(g, c, l);
+        hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
+        hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
+                              p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+    }
+    for (int i = 0; i < BT; i++) {
+        hs_real *te = g->tok_emb + (size_t)b->tokens[i] * d, *pe = g->pos_emb + (size_t)(i % T) * d;
+        const hs_real *dr = a->dres + (size_t)i * d;
+        for (int k = 0; k < d; k++) {
+            te[k] += dr[k];
+            pe[k] += dr[k];
+        }
+    }
+}
+
+void hs_model_count_correct(const hs_model *m, const int *targets, long *correct, long *count)
+{
+    const int C = m->cfg.n_out;
+    for (int r = 0; r < m->R; r++) {
+        if (targets[r] < 0) continue;
+        const hs_real *z = m->a.logits + (size_t)r * C;
+        int best = 0;
+        for (int c = 1; c < C; c++)
+            if (z[c] > z[best]) best = c;
+        *correct += best == targets[r];
+        *count += 1;
+    }
+}
+
+void hs_model_destroy(hs_model **mp)
+{
+    if (!mp || !*mp) return;
+    hs_model *m = *mp;
+    hs_free(m->params);
+    hs_free(m->grads);
+    hs_free(m->arena);
+    hs_free(m);
+    *mp = NULL;
+}
+
+double hs_model_forward_flops(const hs_config *c, int B, int T)
+{
+    const double BT = (double)B * T, d = c->d_model, F = c->d_ff, L = c->layers;
+    const double R = c->lm ? BT : B;
+    const double per_layer = 2 * BT * d * d * 4   /* q, k, v, o projections */
+                             + 2 * 2 * (double)B * T * T * d /* scores and context */
+                             + 2 * 2 * BT * d * F;           /* FFN */
+    return L * per_layer + 2 * R * d * c->n_out;
+}

@@ -1,0 +1,150 @@
+/* model.h — the transformer of DESIGN.md ("The model"), its parameter table,
+ * and its forward/backward pass.
+ *
+ * All parameters live in one contiguous buffer `params`, gradients in `grads`
+ * with the identical layout (STYLE 1); named views (m->p.wq, m->g.wq) point
+ * into them. Per-layer tensors are stored [L][...] contiguously, which is also
+ * the checkpoint layout. Activations live in one arena sized by
+ * hs_model_setup_batch for at most (B, T); forward/backward never allocate.
+ *
+ * Lifecycle (STYLE 14): hs_model_create (shape, allocates parameters)
+ *   → hs_model_init_weights (seeded) or a checkpoint load
+ *   → hs_model_setup_batch → forward / backward … → hs_model_destroy.
+ */
+#ifndef HS_CORE_MODEL_H
+#define HS_CORE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "real.h"
+
+/* The hyper-parameters that fix the shape. */
+typedef struct {
+    int vocab;    /* V: token ids 0..V-1 */
+    int seq_len;  /* T_max: positions (pos_emb rows) */
+    int d_model;  /* d, divisible by heads */
+    int heads;    /* H per layer */
+    int layers;   /* L */
+    int d_ff;     /* F */
+    int n_out;    /* C: classes, or V for a language model */
+    int lm;       /* 1: outputs at every position; 0: classification at position 0 */
+    int causal;   /* 1: causal attention mask */
+} hs_config;
+
+/* Parameter tensors, in buffer (and checkpoint) order. */
+typedef enum {
+    HS_P_TOK_EMB, HS_P_POS_EMB,
+    HS_P_LN1_G, HS_P_LN1_B,
+    HS_P_WQ, HS_P_BQ, HS_P_WK, HS_P_BK, HS_P_WV, HS_P_BV, HS_P_WO, HS_P_BO,
+    HS_P_LN2_G, HS_P_LN2_B,
+    HS_P_W1, HS_P_B1, HS_P_W2, HS_P_B2,
+    HS_P_LNF_G, HS_P_LNF_B,
+    HS_P_OUT_W, HS_P_OUT_B,
+    HS_P_GATES,
+    HS_NUM_PARAMS
+} hs_param_id;
+
+typedef struct {
+    const char *name; /* checkpoint dataset name */
+    int rank;         /* 1..3 */
+    size_t dims[3];
+    size_t offset;    /* into params/grads, in elements */
+    size_t count;
+    int decay;        /* AdamW weight decay applies (linear-layer matrices) */
+    int trained;      /* updated by the optimizer (gates are not: pruning sets them) */
+} hs_tensor_info;
+
+/* Named views, one field per hs_param_id in the same order. */
+typedef union {
+    struct {
+        hs_real *tok_emb, *pos_emb, *ln1_g, *ln1_b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo,
+            *ln2_g, *ln2_b, *w1, *b1, *w2, *b2, *lnf_g, *lnf_b, *out_w, *out_b, *gates;
+    };
+    hs_real *at[HS_NUM_PARAMS];
+} hs_param_views;
+
+/* Activations of one forward pass (arena views); see model.c for shapes. */
+typedef struct {
+    hs_real *res;                   /* [L+1][B·T][d] residual stream at each layer input */
+    hs_real *ln1, *ln1_mean, *ln1_rstd; /* [L][B·T][d], [L][B·T] */
+    hs_real *q, *k, *v, *ctx, *gctx; /* [L][B·T][d] */
+    hs_real *att;                    /* [L][B][H][T][T] */
+    hs_real *mid;                    /* [L][B·T][d] residual after attention */
+    hs_real *ln2, *ln2_mean, *ln2_rstd;
+    hs_real *ffpre, *ffact;          /* [L][B·T][F] */
+    hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
+    hs_real *logits, *probs;         /* [R][C] */
+    /* backward scratch */
+    hs_real *dres, *dln, *dff, *dq, *dk, *dv, *dctx, *dp, *dfin, *dlogits;
+} hs_acts;
+
+/* A batch: tokens[B][T]; lengths[B] in 1..T (NULL = all T, positions ≥ length
+ * are padding); targets: [B] for classification, [B·T] for LM, -1 = ignored,
+ * NULL = no loss. */
+typedef struct {
+    int B, T;
+    const int *tokens;
+    const int *lengths;
+    const int *targets;
+} hs_batch;
+
+typedef struct {
+    hs_config cfg;
+    hs_tensor_info info[HS_NUM_PARAMS];
+    size_t num_params;
+    hs_real *params, *grads;
+    hs_param_views p, g;
+    /* arena */
+    hs_real *arena;
+    size_t arena_len;
+    int max_B, max_T;
+    hs_acts a;
+    /* last forward */
+    int B, T, R;        /* R: rows read by the output head (B or B·T) */
+    double loss;        /* mean cross-entropy over counted targets */
+    int loss_count;
+    int has_targets;
+} hs_model;
+
+/* Checks a configuration: every size positive, d divisible by heads, n_out ≥ 2.
+ * Returns HS_ERR_INPUT naming the first bad field. */
+hs_status hs_config_validate(const hs_config *cfg);
+
+/* Allocates a model of shape cfg with zeroed parameters and gates = 1.
+ * *out is owned by the caller (hs_model_destroy). */
+hs_status hs_model_create(hs_model **out, const hs_config *cfg);
+
+/* DESIGN.md init: N(0, 0.02) matrices and embeddings, Wo and W2 scaled by
+ * 1/√(2L), zero biases, LN gains 1, gates 1. Deterministic given the key. */
+void hs_model_init_weights(hs_model *m, uint64_t key);
+
+/* Sizes the activation arena for batches up to (B, T ≤ seq_len). Allocates
+ * once; calling again with a smaller or equal shape is free. */
+hs_status hs_model_setup_batch(hs_model *m, int B, int T);
+
+/* Forward pass. Validates token ids and lengths (HS_ERR_INPUT naming the
+ * offending position), fills logits (m->a.logits, [R][C]) and, with targets,
+ * m->loss. Batch must fit the arena (else HS_ERR_INPUT). */
+hs_status hs_model_forward(hs_model *m, const hs_batch *batch);
+
+/* Sets all gradients to 0. */
+void hs_model_zero_grad(hs_model *m);
+
+/* Backward pass of the last forward (which must have had targets):
+ * accumulates ∂(mean loss)/∂θ into m->grads, gates included. */
+void hs_model_backward(hs_model *m, const hs_batch *batch);
+
+/* Counts, over the last forward's counted rows, those whose argmax logit
+ * equals the target (ties: lowest index). */
+void hs_model_count_correct(const hs_model *m, const int *targets, long *correct, long *count);
+
+/* Frees everything; NULL is fine; sets *m = NULL. */
+void hs_model_destroy(hs_model **m);
+
+/* FLOPs of one forward pass (multiply-add = 2) at (B, T), matrix products
+ * and attention only; a training step is counted as 3× this. */
+double hs_model_forward_flops(const hs_config *cfg, int B, int T);
+
+#endif

@@ -1,0 +1,173 @@
+/* ops.c — transformer ops (see ops.h). Matrix products go through
+ * cblas_sgemm (dgemm in the double test build); everything else is a plain
+ * loop the compiler can vectorise. Workload: called a few dozen times per
+ * training step on [B·T][d]-sized buffers. */
+#include "ops.h"
+
+#include <math.h>
+#include <string.h>
+#include <tgmath.h>
+
+static void bias_rows(hs_real *out, const hs_real *bias, int N, int O, int accumulate)
+{
+    if (!accumulate) {
+        if (bias)
+            for (int n = 0; n < N; n++) memcpy(out + (size_t)n * O, bias, sizeof(hs_real) * O);
+        else
+            memset(out, 0, sizeof(hs_real) * (size_t)N * O);
+    } else if (bias) {
+        for (int n = 0; n < N; n++) {
+            hs_real *o = out + (size_t)n * O;
+            for (int j = 0; j < O; j++) o[j] += bias[j];
+        }
+    }
+}
+
+void hs_matmul_forward(hs_real *out, const hs_real *inp, const hs_real *w, const hs_real *bias,
+                       int N, int K, int O, int accumulate)
+{
+    /* bias first, then one gemm with beta = 1: no temporary */
+    bias_rows(out, bias, N, O, accumulate);
+    hs_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, O, K, 1, inp, K, w, O, 1, out, O);
+}
+
+void hs_matmul_forward_naive(hs_real *out, const hs_real *inp, const hs_real *w,
+                             const hs_real *bias, int N, int K, int O, int accumulate)
+{
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < O; o++) {
+            double acc = bias ? bias[o] : 0;
+            for (int i = 0; i < K; i++) acc += (double)inp[(size_t)n * K + i] * w[(size_t)i * O + o];
+            if (accumulate)
+                out[(size_t)n * O + o] += (hs_real)acc;
+            else
+                out[(size_t)n * O + o] = (hs_real)acc;
+        }
+}
+
+void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_real *dout,
+                        const hs_real *inp, const hs_real *w, int N, int K, int O,
+                        int dinp_accumulate)
+{
+    if (dinp)
+        hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, K, O, 1, dout, O, w, O,
+                dinp_accumulate ? 1 : 0, dinp, K);
+    hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, O, N, 1, inp, K, dout, O, 1, dw, O);
+    if (dbias)
+        for (int n = 0; n < N; n++) {
+            const hs_real *d = dout + (size_t)n * O;
+            for (int o = 0; o < O; o++) dbias[o] += d[o];
+        }
+}
+
+void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
+                          const hs_real *g, const hs_real *b, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const hs_real *x = inp + (size_t)n * C;
+        hs_real *y = out + (size_t)n * C;
+        hs_real m = 0;
+        for (int i = 0; i < C; i++) m += x[i];
+        m /= C;
+        hs_real v = 0;
+        for (int i = 0; i < C; i++) {
+            hs_real t = x[i] - m;
+            v += t * t;
+        }
+        v /= C;
+        hs_real s = 1 / sqrt(v + (hs_real)1e-5);
+        for (int i = 0; i < C; i++) y[i] = (x[i] - m) * s * g[i] + b[i];
+        mean[n] = m;
+        rstd[n] = s;
+    }
+}
+
+void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_real *dout,
+                           const hs_real *inp, const hs_real *g, const hs_real *mean,
+                           const hs_real *rstd, int N, int C)
+{
+    for (int n = 0; n < N; n++) {
+        const hs_real *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
+        hs_real *dx = dinp + (size_t)n * C;
+        hs_real m = mean[n], s = rstd[n];
+        /* two reductions: mean of dnorm and of dnorm·norm */
+        hs_real dmean = 0, dnmean = 0;
+        for (int i = 0; i < C; i++) {
+            hs_real norm = (x[i] - m) * s, dnorm = g[i] * dy[i];
+            dmean += dnorm;
+            dnmean += dnorm * norm;
+        }
+        dmean /= C;
+        dnmean /= C;
+        for (int i = 0; i < C; i++) {
+            hs_real norm = (x[i] - m) * s, dnorm = g[i] * dy[i];
+            db[i] += dy[i];
+            dg[i] += norm * dy[i];
+            dx[i] += (dnorm - dmean - norm * dnmean) * s;
+        }
+    }
+}
+
+#define GELU_S ((hs_real)0.7978845608028654) /* sqrt(2/pi) */
+#define GELU_C ((hs_real)0.044715)
+
+void hs_gelu_forward(hs_real *out, const hs_real *inp, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real x = inp[i];
+        out[i] = (hs_real)0.5 * x * (1 + tanh(GELU_S * (x + GELU_C * x * x * x)));
+    }
+}
+
+void hs_gelu_backward(hs_real *dinp, const hs_real *inp, const hs_real *dout, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real x = inp[i];
+        hs_real t = tanh(GELU_S * (x + GELU_C * x * x * x));
+        hs_real d = (hs_real)0.5 * (1 + t) +
+                    (hs_real)0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
+        dinp[i] = d * dout[i];
+    }
+}
+
+double hs_xent_forward(hs_real *probs, const hs_real *logits, const int *targets, int R, int C,
+                       int *count)
+{
+    double loss = 0;
+    int cnt = 0;
+    for (int r = 0; r < R; r++) {
+        const hs_real *z = logits + (size_t)r * C;
+        hs_real *p = probs + (size_t)r * C;
+        /* the max is subtracted only for numerical stability */
+        hs_real mx = z[0];
+        for (int c = 1; c < C; c++)
+            if (z[c] > mx) mx = z[c];
+        hs_real sum = 0;
+        for (int c = 0; c < C; c++) {
+            p[c] = exp(z[c] - mx);
+            sum += p[c];
+        }
+        for (int c = 0; c < C; c++) p[c] /= sum;
+        if (targets[r] >= 0) {
+            loss += -((double)(z[targets[r]] - mx) - log((double)sum));
+            cnt++;
+        }
+    }
+    *count = cnt;
+    return loss;
+}
+
+void hs_xent_backward(hs_real *dlogits, const hs_real *probs, const int *targets, int R, int C,
+                      hs_real scale)
+{
+    for (int r = 0; r < R; r++) {
+        hs_real *d = dlogits + (size_t)r * C;
+        const hs_real *p = probs + (size_t)r * C;
+        if (targets[r] < 0) {
+            memset(d, 0, sizeof(hs_real) * C);
+            continue;
+        }
+        for (int c = 0; c < C; c++) d[c] = p[c] * scale;
+        d[targets[r]] -= scale;
+    }
+}

@@ -1,0 +1,47 @@
+/* ops.h — the elementwise and matrix operations of the transformer.
+ *
+ * Each op is a _forward/_backward pair of plain functions over raw pointers
+ * with explicit dims (STYLE 4). Row-major; y = x W + b with W stored [in][out].
+ * Backward functions ACCUMULATE (+=) into weight and bias gradients and into
+ * dinp, except where a comment says "writes". Shapes are in brackets. */
+#ifndef HS_CORE_OPS_H
+#define HS_CORE_OPS_H
+
+#include <stddef.h>
+
+#include "real.h"
+
+/* out[N][O] (=, or += when accumulate) inp[N][K] · w[K][O] + bias[O] (bias may be NULL). */
+void hs_matmul_forward(hs_real *out, const hs_real *inp, const hs_real *w, const hs_real *bias,
+                       int N, int K, int O, int accumulate);
+/* Reference triple loop with the same contract, for tests (STYLE 5). */
+void hs_matmul_forward_naive(hs_real *out, const hs_real *inp, const hs_real *w,
+                             const hs_real *bias, int N, int K, int O, int accumulate);
+/* dinp[N][K] (+= when dinp_accumulate, else =) dout·wᵀ (dinp may be NULL),
+ * dw[K][O] += inpᵀ·dout, dbias[O] += Σ_n dout (dbias may be NULL). */
+void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_real *dout,
+                        const hs_real *inp, const hs_real *w, int N, int K, int O,
+                        int dinp_accumulate);
+
+/* LayerNorm over the last dim, eps 1e-5. Writes out[N][C], mean[N], rstd[N]. */
+void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
+                          const hs_real *g, const hs_real *b, int N, int C);
+/* dinp[N][C] +=, dg[C] +=, db[C] += from dout[N][C]. */
+void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_real *dout,
+                           const hs_real *inp, const hs_real *g, const hs_real *mean,
+                           const hs_real *rstd, int N, int C);
+
+/* GELU, tanh approximation. Writes out[n]. */
+void hs_gelu_forward(hs_real *out, const hs_real *inp, size_t n);
+/* Writes dinp[n] = gelu'(inp) · dout (dinp may alias dout). */
+void hs_gelu_backward(hs_real *dinp, const hs_real *inp, const hs_real *dout, size_t n);
+
+/* Softmax cross-entropy over rows of logits[R][C] with targets[R] (-1 = ignored row).
+ * Writes probs[R][C]; returns the summed loss (double) and the number of counted rows. */
+double hs_xent_forward(hs_real *probs, const hs_real *logits, const int *targets, int R, int C,
+                       int *count);
+/* Writes dlogits[R][C] = (probs - onehot) · scale for counted rows, 0 for ignored ones. */
+void hs_xent_backward(hs_real *dlogits, const hs_real *probs, const int *targets, int R, int C,
+                      hs_real scale);
+
+#endif

@@ -1,0 +1,211 @@
+/* checkpoint.c — model ⇄ HDF5 group (see checkpoint.h). Small: one dataset
+ * per tensor, written and read whole. */
+#include "checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "h5util.h"
+
+#ifdef HS_REAL_DOUBLE
+#define HS_H5_NATIVE_REAL H5T_NATIVE_DOUBLE
+#else
+#define HS_H5_NATIVE_REAL H5T_NATIVE_FLOAT
+#endif
+
+static const char *const shape_attrs[] = {"vocab", "seq_len", "d_model", "heads", "layers",
+                                          "d_ff", "n_out", "lm", "causal"};
+
+static void config_fields(hs_config *c, int *f[9])
+{
+    int *p[9] = {&c->vocab, &c->seq_len, &c->d_model, &c->heads, &c->layers,
+                 &c->d_ff, &c->n_out, &c->lm, &c->causal};
+    memcpy(f, p, sizeof p);
+}
+
+static hs_status write_extra(hid_t g, const hs_attr *a)
+{
+    switch (a->type) {
+    case HS_ATTR_LONG: return hs_h5_attr_write_long(g, a->name, a->l);
+    case HS_ATTR_DOUBLE: return hs_h5_attr_write_double(g, a->name, a->d);
+    case HS_ATTR_STR: return hs_h5_attr_write_str(g, a->name, a->s);
+    }
+    return HS_OK;
+}
+
+static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
+                             const char *where)
+{
+    HS_CHECK(hs_h5_attr_write_str(g, "format", HS_CHECKPOINT_FORMAT));
+    HS_CHECK(hs_h5_attr_write_long(g, "format_version", HS_CHECKPOINT_VERSION));
+    hs_config c = m->cfg;
+    int *f[9];
+    config_fields(&c, f);
+    for (int i = 0; i < 9; i++) HS_CHECK(hs_h5_attr_write_long(g, shape_attrs[i], *f[i]));
+    HS_CHECK(hs_h5_attr_write_double(g, "layer_norm_eps", 1e-5));
+    HS_CHECK(hs_h5_attr_write_str(g, "activation", "gelu_tanh"));
+    for (int i = 0; i < n_extra; i++) HS_CHECK(write_extra(g, &extra[i]));
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        const hs_tensor_info *ti = &m->info[i];
+        hsize_t dims[3] = {ti->dims[0], ti->dims[1], ti->dims[2]};
+        hid_t sp = H5Screate_simple(ti->rank, dims, NULL);
+        hid_t ds = sp < 0 ? -1
+                          : H5Dcreate2(g, ti->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT);
+        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]);
+        if (ds >= 0) H5Dclose(ds);
+        if (sp >= 0) H5Sclose(sp);
+        if (st < 0)
+            return hs_error_set(HS_ERR_IO, "%s: cannot write checkpoint dataset '%s' (disk full?)", where,
+                                ti->name);
+    }
+    return HS_OK;
+}
+
+hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,
+                              int n_extra, const char *where)
+{
+    if (hs_h5_exists(loc, group))
+        return hs_error_set(HS_ERR_INPUT, "%s: group %s already exists", where, group);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(loc, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    if (g < 0) return hs_error_set(HS_ERR_IO, "%s: cannot create group %s", where, group);
+    hs_status s = write_group(g, m, extra, n_extra, where);
+    H5Gclose(g);
+    return s;
+}
+
+static void dims_text(char *buf, size_t n, int rank, const hsize_t *dims)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int r = 0; r < rank && used < n; r++)
+        used += (size_t)snprintf(buf + used, n - used, "[%llu]", (unsigned long long)dims[r]);
+}
+
+static hs_status read_tensor(hid_t g, hs_model *m, int i, const char *where)
+{
+    const hs_tensor_info *ti = &m->info[i];
+    if (H5Lexists(g, ti->name, H5P_DEFAULT) <= 0)
+        return hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset '%s' is missing", where, ti->name);
+    hid_t ds = H5Dopen2(g, ti->name, H5P_DEFAULT);
+    if (ds < 0) return hs_error_set(HS_ERR_INPUT, "%s: '%s' is not a dataset", where, ti->name);
+    hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+    int rank = H5Sget_simple_extent_ndims(sp);
+    hsize_t dims[8] = {0};
+    if (rank > 0 && rank <= 8) H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5T_class_t cls = H5Tget_class(ty);
+    H5Tclose(ty);
+    H5Sclose(sp);
+    hsize_t want[3] = {ti->dims[0], ti->dims[1], ti->dims[2]};
+    int ok = rank == ti->rank;
+    for (int r = 0; ok && r < rank; r++) ok = dims[r] == want[r];
+    hs_status s = HS_OK;
+    if (!ok) {
+        char got[128], exp[128];
+        if (rank < 0 || rank > 8) snprintf(got, sizeof got, "(unreadable)");
+        else if (rank == 0) snprintf(got, sizeof got, "(scalar)");
+        else dims_text(got, sizeof got, rank, dims);
+        dims_text(exp, sizeof exp, ti->rank, want);
+        s = hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset '%s' has shape %s, expected %s", where,
+                         ti->name, got, exp);
+    } else if (cls != H5T_FLOAT) {
+        s = hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset '%s' is not floating point", where,
+                         ti->name);
+    } else if (H5Dread(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]) < 0) {
+        s = hs_error_set(HS_ERR_INPUT, "%s: cannot read checkpoint dataset '%s' (file damaged?)", where,
+                         ti->name);
+    }
+    H5Dclose(ds);
+    return s;
+}
+
+static hs_status read_group(hid_t g, const char *where, hs_model **out)
+{
+    char fmt[64];
+    hs_status s = hs_h5_attr_read_str(g, "format", fmt, sizeof fmt, where);
+    if (s != HS_OK || strcmp(fmt, HS_CHECKPOINT_FORMAT)) {
+        hs_error_clear();
+        return hs_error_set(HS_ERR_INPUT, "%s is not a headsweep checkpoint (attribute format = \"%s\" expected)",
+                            where, HS_CHECKPOINT_FORMAT);
+    }
+    long version;
+    HS_CHECK(hs_h5_attr_read_long(g, "format_version", &version, where));
+    if (version != HS_CHECKPOINT_VERSION)
+        return hs_error_set(HS_ERR_INPUT,
+                            "%s: checkpoint format version %ld, this headsweep reads version %d "
+                            "(retrain with `headsweep train` to regenerate it)",
+                            where, version, HS_CHECKPOINT_VERSION);
+    hs_config c;
+    int *f[9];
+    config_fields(&c, f);
+    for (int i = 0; i < 9; i++) {
+        long v;
+        HS_CHECK(hs_h5_attr_read_long(g, shape_attrs[i], &v, where));
+        if (v < -1000000000L || v > 1000000000L)
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute %s = %ld is out of range", where,
+                                shape_attrs[i], v);
+        *f[i] = (int)v;
+    }
+    if (hs_config_validate(&c) != HS_OK) {
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", hs_error_message());
+        hs_error_clear();
+        return hs_error_set(HS_ERR_INPUT, "%s: %s", where, msg);
+    }
+    hs_model *m;
+    HS_CHECK(hs_model_create(&m, &c));
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        s = read_tensor(g, m, i, where);
+        if (s != HS_OK) {
+            hs_model_destroy(&m);
+            return s;
+        }
+    }
+    *out = m;
+    return HS_OK;
+}
+
+hs_status hs_checkpoint_read(hid_t loc, const char *group, const char *file, hs_model **out)
+{
+    *out = NULL;
+    char where[1024];
+    snprintf(where, sizeof where, "%s:%s", file, group);
+    if (!hs_h5_exists(loc, group))
+        return hs_error_set(HS_ERR_INPUT, "%s: no checkpoint group %s in the file", where, group);
+    hid_t g = H5Gopen2(loc, group, H5P_DEFAULT);
+    if (g < 0) return hs_error_set(HS_ERR_INPUT, "%s is not a group", where);
+    hs_status s = read_group(g, where, out);
+    H5Gclose(g);
+    return s;
+}
+
+hs_status hs_checkpoint_save_file(const char *path, const char *group, const hs_model *m,
+                                  const hs_attr *extra, int n_extra)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+        return hs_error_set(HS_ERR_INPUT, "output path too long: %s", path);
+    hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) return hs_error_set(HS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
+    hs_status s = hs_checkpoint_write(f, group, m, extra, n_extra, path);
+    if (H5Fclose(f) < 0 && s == HS_OK)
+        s = hs_error_set(HS_ERR_IO, "cannot finish writing %s (disk full?)", tmp);
+    if (s == HS_OK && rename(tmp, path) != 0)
+        s = hs_error_set(HS_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    if (s != HS_OK) remove(tmp);
+    return s;
+}
+
+hs_status hs_checkpoint_load_file(const char *path, const char *group, hs_model **out)
+{
+    *out = NULL;
+    hid_t f;
+    HS_CHECK(hs_h5_open_read(path, &f));
+    hs_status s = hs_checkpoint_read(f, group, path, out);
+    H5Fclose(f);
+    return s;
+}

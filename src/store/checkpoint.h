@@ -1,0 +1,45 @@
+/* checkpoint.h — a model as an HDF5 group (layout: docs/results-format.md).
+ *
+ * One float32 dataset per parameter tensor, named and shaped as in the
+ * model's table (tok_emb [V][d] … gates [L][H]), and scalar attributes for
+ * the shape (vocab, seq_len, d_model, heads, layers, d_ff, n_out, lm, causal)
+ * plus format = "headsweep-checkpoint", format_version = 1. */
+#ifndef HS_STORE_CHECKPOINT_H
+#define HS_STORE_CHECKPOINT_H
+
+#include <hdf5.h>
+
+#include "../core/model.h"
+
+#define HS_CHECKPOINT_FORMAT "headsweep-checkpoint"
+#define HS_CHECKPOINT_VERSION 1
+
+/* An extra attribute to store with the checkpoint (training settings). */
+typedef struct {
+    const char *name;
+    enum { HS_ATTR_LONG, HS_ATTR_DOUBLE, HS_ATTR_STR } type;
+    long l;
+    double d;
+    const char *s;
+} hs_attr;
+
+/* Writes m as group `group` (created with its parents; must not exist) under loc. */
+hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,
+                              int n_extra, const char *where);
+
+/* Reads the checkpoint group `group` under loc into a new model (*out, owned
+ * by the caller). `where` names the file in messages. Every dataset's
+ * presence, class and shape is checked against the attributes: a mismatch is
+ * HS_ERR_INPUT naming the dataset, its shape and the expected one. */
+hs_status hs_checkpoint_read(hid_t loc, const char *group, const char *where, hs_model **out);
+
+/* Writes a new file holding only the checkpoint. The file is written beside
+ * path and renamed over it at the end, so a failure never leaves a partial
+ * file nor damages an existing one. */
+hs_status hs_checkpoint_save_file(const char *path, const char *group, const hs_model *m,
+                                  const hs_attr *extra, int n_extra);
+
+/* Opens path read-only and reads its checkpoint group. */
+hs_status hs_checkpoint_load_file(const char *path, const char *group, hs_model **out);
+
+#endif
