@@ -244,7 +244,7 @@ hs_status hs_model_forward(hs_model *m, const hs_batch *b)
         hs_layernorm_forward(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
                              p->ln2_b + l * d, BT, d);
         hs_matmul_forward(x.ffpre, x.ln2, p->w1 + (size_t)l * d * F, p->b1 + (size_t)l * F, BT, d, F, 0);
-        hs_gelu_forward(x.ffact, x.ffpre, (size_t)BT * F);
+        hs_gelu_forward(x.ffact, x.ffpre, (size_t)BT * F); /* ffpre becomes GELU' */
         memcpy(x.res_out, x.mid, sizeof(hs_real) * BT * d);
         hs_matmul_forward(x.res_out, x.ffact, p->w2 + (size_t)l * F * d, p->b2 + l * d, BT, F, d, 1);
     }

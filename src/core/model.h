@@ -73,7 +73,7 @@ typedef struct {
     hs_real *att;                    /* [L][B][H][T][T] */
     hs_real *mid;                    /* [L][B·T][d] residual after attention */
     hs_real *ln2, *ln2_mean, *ln2_rstd;
-    hs_real *ffpre, *ffact;          /* [L][B·T][F] */
+    hs_real *ffpre, *ffact;          /* [L][B·T][F]; ffpre holds GELU'(pre-activation) after forward */
     hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
     hs_real *logits, *probs;         /* [R][C] */
     /* backward scratch */

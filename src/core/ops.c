@@ -4,6 +4,8 @@
  * training step on [B·T][d]-sized buffers. */
 #include "ops.h"
 
+#include "fastmath.h"
+
 #include <math.h>
 #include <string.h>
 #include <tgmath.h>
@@ -111,23 +113,35 @@ void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_rea
 #define GELU_S ((hs_real)0.7978845608028654) /* sqrt(2/pi) */
 #define GELU_C ((hs_real)0.044715)
 
-void hs_gelu_forward(hs_real *out, const hs_real *inp, size_t n)
+#ifdef HS_REAL_DOUBLE
+static inline hs_real gelu_tanh(hs_real u) { return tanh(u); }
+#else
+static inline hs_real gelu_tanh(hs_real u) { return hs_fast_tanh(u); }
+#endif
+
+/* AVX2 and baseline clones: the same IEEE operations in the same order (no
+ * FMA contraction under -std=c11), so both give the same bits. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__) && !defined(HS_REAL_DOUBLE)
+#define HS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HS_SIMD_CLONES
+#endif
+
+HS_SIMD_CLONES void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        hs_real x = inp[i];
-        out[i] = (hs_real)0.5 * x * (1 + tanh(GELU_S * (x + GELU_C * x * x * x)));
+        hs_real x = x_deriv[i];
+        hs_real t = gelu_tanh(GELU_S * (x + GELU_C * x * x * x));
+        out[i] = (hs_real)0.5 * x * (1 + t);
+        /* the derivative now, while t is at hand: backward is then one multiply */
+        x_deriv[i] = (hs_real)0.5 * (1 + t) +
+                   (hs_real)0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
     }
 }
 
-void hs_gelu_backward(hs_real *dinp, const hs_real *inp, const hs_real *dout, size_t n)
+HS_SIMD_CLONES void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        hs_real x = inp[i];
-        hs_real t = tanh(GELU_S * (x + GELU_C * x * x * x));
-        hs_real d = (hs_real)0.5 * (1 + t) +
-                    (hs_real)0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
-        dinp[i] = d * dout[i];
-    }
+    for (size_t i = 0; i < n; i++) dinp[i] = deriv[i] * dout[i];
 }
 
 double hs_xent_forward(hs_real *probs, const hs_real *logits, const int *targets, int R, int C,

@@ -31,10 +31,11 @@ void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_rea
                            const hs_real *inp, const hs_real *g, const hs_real *mean,
                            const hs_real *rstd, int N, int C);
 
-/* GELU, tanh approximation. Writes out[n]. */
-void hs_gelu_forward(hs_real *out, const hs_real *inp, size_t n);
-/* Writes dinp[n] = gelu'(inp) · dout (dinp may alias dout). */
-void hs_gelu_backward(hs_real *dinp, const hs_real *inp, const hs_real *dout, size_t n);
+/* GELU, tanh approximation, in place: reads the pre-activation x_deriv[n],
+ * writes out[n] = GELU(x) and x_deriv[n] = GELU'(x) (backward needs only that). */
+void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
+/* Writes dinp[n] = deriv · dout (dinp may alias dout). */
+void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n);
 
 /* Softmax cross-entropy over rows of logits[R][C] with targets[R] (-1 = ignored row).
  * Writes probs[R][C]; returns the summed loss (double) and the number of counted rows. */
