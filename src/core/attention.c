@@ -7,6 +7,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "fastmath.h"
 #include "ops.h"
 
 /* Number of valid keys for query i of a row of length len. */
@@ -15,6 +16,27 @@ static int keys_visible(int i, int len, int causal)
     int n = len;
     if (causal && i + 1 < n) n = i + 1;
     return n;
+}
+
+#ifdef HS_REAL_DOUBLE
+static inline hs_real exp_neg(hs_real y) { return exp(y); }
+#else
+static inline hs_real exp_neg(hs_real y) { return hs_fast_exp_neg(y); }
+#endif
+
+/* Softmax of p[0..n) in place, p[n..T) = 0 (masked keys). Separate loops so
+ * the exp and scale loops vectorise; the max and sum stay in index order. */
+static void softmax_row(hs_real *p, int n, int T)
+{
+    /* the max is subtracted only for numerical stability */
+    hs_real mx = p[0];
+    for (int t = 1; t < n; t++) mx = p[t] > mx ? p[t] : mx;
+    for (int t = 0; t < n; t++) p[t] = exp_neg(p[t] - mx);
+    hs_real sum = 0;
+    for (int t = 0; t < n; t++) sum += p[t];
+    const hs_real inv = 1 / sum;
+    for (int t = 0; t < n; t++) p[t] *= inv;
+    for (int t = n; t < T; t++) p[t] = 0;
 }
 
 void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a,
@@ -34,22 +56,8 @@ void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a
             hs_real *P = s->att + ((size_t)b * H + j) * T * T;
             hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, s->q + row + j * dh, d,
                     s->k + row + j * dh, d, 0, P, T);
-            for (int i = 0; i < T; i++) {
-                hs_real *p = P + (size_t)i * T;
-                const int n = keys_visible(i, len, sh->causal);
-                /* the max is subtracted only for numerical stability */
-                hs_real mx = p[0];
-                for (int t = 1; t < n; t++)
-                    if (p[t] > mx) mx = p[t];
-                hs_real sum = 0;
-                for (int t = 0; t < n; t++) {
-                    p[t] = exp(p[t] - mx);
-                    sum += p[t];
-                }
-                const hs_real inv = 1 / sum;
-                for (int t = 0; t < n; t++) p[t] *= inv;
-                for (int t = n; t < T; t++) p[t] = 0;
-            }
+            for (int i = 0; i < T; i++)
+                softmax_row(P + (size_t)i * T, keys_visible(i, len, sh->causal), T);
             hs_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, P, T,
                     s->v + row + j * dh, d, 0, s->ctx + row + j * dh, d);
         }
