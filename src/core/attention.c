@@ -25,16 +25,14 @@ static inline hs_real exp_neg(hs_real y) { return hs_fast_exp_neg(y); }
 #endif
 
 /* Softmax of p[0..n) in place, p[n..T) = 0 (masked keys). Separate loops so
- * the exp and scale loops vectorise; the max and sum stay in index order. */
+ * the exp and scale loops vectorise; the sum has a fixed order (hs_sum). */
 static void softmax_row(hs_real *p, int n, int T)
 {
     /* the max is subtracted only for numerical stability */
     hs_real mx = p[0];
     for (int t = 1; t < n; t++) mx = p[t] > mx ? p[t] : mx;
     for (int t = 0; t < n; t++) p[t] = exp_neg(p[t] - mx);
-    hs_real sum = 0;
-    for (int t = 0; t < n; t++) sum += p[t];
-    const hs_real inv = 1 / sum;
+    const hs_real inv = 1 / hs_sum(p, n);
     for (int t = 0; t < n; t++) p[t] *= inv;
     for (int t = n; t < T; t++) p[t] = 0;
 }
@@ -110,8 +108,7 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
             for (int i = 0; i < T; i++) {
                 const hs_real *p = P + (size_t)i * T;
                 hs_real *dp = dP + (size_t)i * T;
-                hs_real dot = 0;
-                for (int t = 0; t < T; t++) dot += p[t] * dp[t];
+                const hs_real dot = hs_dot(p, dp, T);
                 for (int t = 0; t < T; t++) dp[t] = p[t] * (dp[t] - dot);
             }
             /* S = scale · q kᵀ  ⇒  dq = scale · dS k ; dk = scale · dSᵀ q */

@@ -62,23 +62,51 @@ void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_rea
         }
 }
 
+/* Fixed-order sums (STYLE: reproducible to the bit). Eight interleaved
+ * partial sums, the tail into lane 0, then the lanes pairwise: the order is
+ * written in the source, so every build and CPU gives the same bits, and the
+ * compiler may still run the lanes as one SIMD register. */
+#define LANES 8
+static inline hs_real combine_lanes(const hs_real *a)
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+hs_real hs_sum(const hs_real *x, int n)
+{
+    hs_real a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++) a[l] += x[i + l];
+    for (; i < n; i++) a[0] += x[i];
+    return combine_lanes(a);
+}
+
+hs_real hs_dot(const hs_real *x, const hs_real *y, int n)
+{
+    hs_real a[LANES] = {0};
+    int i = 0;
+    for (; i + LANES <= n; i += LANES)
+        for (int l = 0; l < LANES; l++) a[l] += x[i + l] * y[i + l];
+    for (; i < n; i++) a[0] += x[i] * y[i];
+    return combine_lanes(a);
+}
+
 void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
                           const hs_real *g, const hs_real *b, int N, int C)
 {
     for (int n = 0; n < N; n++) {
         const hs_real *x = inp + (size_t)n * C;
         hs_real *y = out + (size_t)n * C;
-        hs_real m = 0;
-        for (int i = 0; i < C; i++) m += x[i];
-        m /= C;
-        hs_real v = 0;
-        for (int i = 0; i < C; i++) {
-            hs_real t = x[i] - m;
-            v += t * t;
-        }
-        v /= C;
-        hs_real s = 1 / sqrt(v + (hs_real)1e-5);
-        for (int i = 0; i < C; i++) y[i] = (x[i] - m) * s * g[i] + b[i];
+        const hs_real m = hs_sum(x, C) / C;
+        hs_real a[LANES] = {0};
+        int i = 0;
+        for (; i + LANES <= C; i += LANES)
+            for (int l = 0; l < LANES; l++) a[l] += (x[i + l] - m) * (x[i + l] - m);
+        for (; i < C; i++) a[0] += (x[i] - m) * (x[i] - m);
+        const hs_real v = combine_lanes(a) / C;
+        const hs_real s = 1 / sqrt(v + (hs_real)1e-5);
+        for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * g[i] + b[i];
         mean[n] = m;
         rstd[n] = s;
     }
@@ -91,17 +119,23 @@ void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_rea
     for (int n = 0; n < N; n++) {
         const hs_real *x = inp + (size_t)n * C, *dy = dout + (size_t)n * C;
         hs_real *dx = dinp + (size_t)n * C;
-        hs_real m = mean[n], s = rstd[n];
+        const hs_real m = mean[n], s = rstd[n];
         /* two reductions: mean of dnorm and of dnorm·norm */
-        hs_real dmean = 0, dnmean = 0;
-        for (int i = 0; i < C; i++) {
+        hs_real a1[LANES] = {0}, a2[LANES] = {0};
+        int i = 0;
+        for (; i + LANES <= C; i += LANES)
+            for (int l = 0; l < LANES; l++) {
+                hs_real norm = (x[i + l] - m) * s, dnorm = g[i + l] * dy[i + l];
+                a1[l] += dnorm;
+                a2[l] += dnorm * norm;
+            }
+        for (; i < C; i++) {
             hs_real norm = (x[i] - m) * s, dnorm = g[i] * dy[i];
-            dmean += dnorm;
-            dnmean += dnorm * norm;
+            a1[0] += dnorm;
+            a2[0] += dnorm * norm;
         }
-        dmean /= C;
-        dnmean /= C;
-        for (int i = 0; i < C; i++) {
+        const hs_real dmean = combine_lanes(a1) / C, dnmean = combine_lanes(a2) / C;
+        for (i = 0; i < C; i++) {
             hs_real norm = (x[i] - m) * s, dnorm = g[i] * dy[i];
             db[i] += dy[i];
             dg[i] += norm * dy[i];

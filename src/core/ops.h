@@ -23,6 +23,11 @@ void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_rea
                         const hs_real *inp, const hs_real *w, int N, int K, int O,
                         int dinp_accumulate);
 
+/* Σ x[i] and Σ x[i]·y[i] over n elements in a fixed order (eight
+ * interleaved partial sums): the same bits on every build and CPU. */
+hs_real hs_sum(const hs_real *x, int n);
+hs_real hs_dot(const hs_real *x, const hs_real *y, int n);
+
 /* LayerNorm over the last dim, eps 1e-5. Writes out[N][C], mean[N], rstd[N]. */
 void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
                           const hs_real *g, const hs_real *b, int N, int C);
