@@ -3,6 +3,7 @@
  * this one implementation (DESIGN.md, "The model"):
  *
  *   q,k,v = a Wq + bq, a Wk + bk, a Wv + bv          a[B·T][d], W[d][d]
+ *                                                    (one product with W packed [d][3d])
  *   P_j   = softmax(q_j k_jᵀ / √dh + mask)             head j = columns j·dh..(j+1)·dh-1
  *   c_j   = P_j v_j
  *   out  += concat_j(g_j · c_j) Wo + bo                (accumulates into the residual)
@@ -21,14 +22,16 @@ typedef struct {
     hs_real *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo, *gates;
 } hs_attn_weights;
 
-/* What forward saves for backward. q,k,v,ctx,gctx [B·T][d]; att [B][H][T][T]. */
+/* What forward saves for backward: qkv [B·T][3d] (q | k | v per row), the
+ * packed projection wqkv [d][3d] and bqkv [3d], att [B][H][T][T], ctx and
+ * gctx (gated context) [B·T][d]. */
 typedef struct {
-    hs_real *q, *k, *v, *att, *ctx, *gctx;
+    hs_real *qkv, *wqkv, *bqkv, *att, *ctx, *gctx;
 } hs_attn_saved;
 
-/* Backward scratch: dq,dk,dv,dctx [B·T][d]; dp [T][T]. */
+/* Backward scratch: dqkv [B·T][3d], dctx [B·T][d], dp [T][T], dwqkv [d][3d], dbqkv [3d]. */
 typedef struct {
-    hs_real *dq, *dk, *dv, *dctx, *dp;
+    hs_real *dqkv, *dctx, *dp, *dwqkv, *dbqkv;
 } hs_attn_scratch;
 
 typedef struct {

@@ -125,14 +125,14 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
     const size_t R = m->cfg.lm ? BT : (size_t)B;
     struct { hs_real **ptr; size_t n; } parts[] = {
         {&m->a.res, (L + 1) * BT * d}, {&m->a.ln1, L * BT * d}, {&m->a.ln1_mean, L * BT},
-        {&m->a.ln1_rstd, L * BT}, {&m->a.q, L * BT * d}, {&m->a.k, L * BT * d},
-        {&m->a.v, L * BT * d}, {&m->a.ctx, L * BT * d}, {&m->a.gctx, L * BT * d},
+        {&m->a.ln1_rstd, L * BT}, {&m->a.qkv, L * BT * 3 * d}, {&m->a.wqkv, L * d * 3 * d},
+        {&m->a.bqkv, L * 3 * d}, {&m->a.ctx, L * BT * d}, {&m->a.gctx, L * BT * d},
         {&m->a.att, L * B * H * TT}, {&m->a.mid, L * BT * d}, {&m->a.ln2, L * BT * d},
         {&m->a.ln2_mean, L * BT}, {&m->a.ln2_rstd, L * BT}, {&m->a.ffpre, L * BT * F},
         {&m->a.ffact, L * BT * F}, {&m->a.fin_in, R * d}, {&m->a.lnf, R * d},
         {&m->a.lnf_mean, R}, {&m->a.lnf_rstd, R}, {&m->a.logits, R * C}, {&m->a.probs, R * C},
-        {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dq, BT * d},
-        {&m->a.dk, BT * d}, {&m->a.dv, BT * d}, {&m->a.dctx, BT * d}, {&m->a.dp, TT},
+        {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dqkv, BT * 3 * d},
+        {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
         {&m->a.dfin, R * d}, {&m->a.dlogits, R * C},
     };
     size_t total = 0;
@@ -173,9 +173,9 @@ static layer_acts layer_slice(const hs_model *m, int l)
     x.ln2_rstd = a->ln2_rstd + l * BT;
     x.ffpre = a->ffpre + l * BT * F;
     x.ffact = a->ffact + l * BT * F;
-    x.s.q = a->q + l * BT * d;
-    x.s.k = a->k + l * BT * d;
-    x.s.v = a->v + l * BT * d;
+    x.s.qkv = a->qkv + l * BT * 3 * d;
+    x.s.wqkv = a->wqkv + l * d * 3 * d;
+    x.s.bqkv = a->bqkv + l * 3 * d;
     x.s.ctx = a->ctx + l * BT * d;
     x.s.gctx = a->gctx + l * BT * d;
     x.s.att = a->att + l * (size_t)m->max_B * H * TT;
@@ -299,7 +299,7 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
     }
 
     const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
-    const hs_attn_scratch scr = {a->dq, a->dk, a->dv, a->dctx, a->dp};
+    const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv};
     for (int l = c->layers - 1; l >= 0; l--) {
         layer_acts x = layer_slice(m, l);
         /* res_out = mid + GELU(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */

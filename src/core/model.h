@@ -69,7 +69,9 @@ typedef union {
 typedef struct {
     hs_real *res;                   /* [L+1][B·T][d] residual stream at each layer input */
     hs_real *ln1, *ln1_mean, *ln1_rstd; /* [L][B·T][d], [L][B·T] */
-    hs_real *q, *k, *v, *ctx, *gctx; /* [L][B·T][d] */
+    hs_real *qkv;                    /* [L][B·T][3d] */
+    hs_real *wqkv, *bqkv;            /* [L][d][3d], [L][3d]: packed projection */
+    hs_real *ctx, *gctx;             /* [L][B·T][d] */
     hs_real *att;                    /* [L][B][H][T][T] */
     hs_real *mid;                    /* [L][B·T][d] residual after attention */
     hs_real *ln2, *ln2_mean, *ln2_rstd;
@@ -77,7 +79,7 @@ typedef struct {
     hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
     hs_real *logits, *probs;         /* [R][C] */
     /* backward scratch */
-    hs_real *dres, *dln, *dff, *dq, *dk, *dv, *dctx, *dp, *dfin, *dlogits;
+    hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
 } hs_acts;
 
 /* A batch: tokens[B][T]; lengths[B] in 1..T (NULL = all T, positions ≥ length
