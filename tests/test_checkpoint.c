@@ -68,6 +68,22 @@ static void foreign_format(hid_t g) { hs_h5_attr_write_str(g, "format", "somethi
 static void future_version(hid_t g) { hs_h5_attr_write_long(g, "format_version", 7); }
 static void no_heads(hid_t g) { H5Adelete(g, "heads"); }
 static void bad_heads(hid_t g) { hs_h5_attr_write_long(g, "heads", 3); }
+static void other_eps(hid_t g) { hs_h5_attr_write_double(g, "layer_norm_eps", 1e-12); }
+static void other_activation(hid_t g) { hs_h5_attr_write_str(g, "activation", "relu"); }
+/* h5py writes a Python str as a variable-length UTF-8 string: must be accepted */
+static void utf8_format(hid_t g)
+{
+    H5Adelete(g, "format");
+    hid_t t = H5Tcopy(H5T_C_S1), sp = H5Screate(H5S_SCALAR);
+    H5Tset_size(t, H5T_VARIABLE);
+    H5Tset_cset(t, H5T_CSET_UTF8);
+    hid_t a = H5Acreate2(g, "format", t, sp, H5P_DEFAULT, H5P_DEFAULT);
+    const char *v = HS_CHECKPOINT_FORMAT;
+    H5Awrite(a, t, &v);
+    H5Aclose(a);
+    H5Sclose(sp);
+    H5Tclose(t);
+}
 
 int main(void)
 {
@@ -109,6 +125,23 @@ int main(void)
     damaged("future-version", future_version, "format version 7");
     damaged("missing-attribute", no_heads, "attribute 'heads' is missing");
     damaged("inconsistent-attribute", bad_heads, "expected a multiple of heads = 3");
+    damaged("other-layer-norm-eps", other_eps, "layer_norm_eps = 1e-12");
+    damaged("other-activation", other_activation, "activation = \"relu\"");
+
+    /* a variable-length UTF-8 format attribute (h5py's default for str) loads */
+    hs_model *m2 = make_model();
+    snprintf(path, sizeof path, "%s/utf8.h5", dir);
+    HS_ASSERT(hs_checkpoint_save_file(path, "/model", m2, NULL, 0) == HS_OK);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t g = H5Gopen2(f, "/model", H5P_DEFAULT);
+    utf8_format(g);
+    H5Gclose(g);
+    H5Fclose(f);
+    tap_ok(hs_checkpoint_load_file(path, "/model", &back) == HS_OK, "a UTF-8 variable-length format string loads: %s",
+           hs_error_message());
+    hs_error_clear();
+    hs_model_destroy(&back);
+    hs_model_destroy(&m2);
 
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -167,6 +167,9 @@ static hs_status run(const train_opts *o)
         {"lr", HS_ATTR_DOUBLE, 0, o->lr, 0},         {"warmup", HS_ATTR_LONG, o->warmup, 0, 0},
         {"weight_decay", HS_ATTR_DOUBLE, 0, o->wd, 0}, {"clip", HS_ATTR_DOUBLE, 0, o->clip, 0},
         {"seed", HS_ATTR_LONG, o->seed, 0, 0},       {"eval_accuracy", HS_ATTR_DOUBLE, 0, acc, 0},
+        {"adam_beta1", HS_ATTR_DOUBLE, 0, oc.beta1, 0}, {"adam_beta2", HS_ATTR_DOUBLE, 0, oc.beta2, 0},
+        {"adam_eps", HS_ATTR_DOUBLE, 0, oc.eps, 0},  {"eval_batches", HS_ATTR_LONG, o->eval_batches, 0, 0},
+        {"seq_len_trained", HS_ATTR_LONG, o->seq_len, 0, 0},
     };
     s = hs_checkpoint_save_file(o->out, o->group, m, extra, (int)(sizeof extra / sizeof extra[0]));
     if (s == HS_OK) printf("wrote %s:%s\n", o->out, o->group);

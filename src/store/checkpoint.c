@@ -139,6 +139,20 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
                             "%s: checkpoint format version %ld, this headsweep reads version %d "
                             "(retrain with `headsweep train` to regenerate it)",
                             where, version, HS_CHECKPOINT_VERSION);
+    /* optional, but a checkpoint that claims another model must not load as ours */
+    if (H5Aexists(g, "layer_norm_eps") > 0) {
+        double eps;
+        HS_CHECK(hs_h5_attr_read_double(g, "layer_norm_eps", &eps, where));
+        if (eps != 1e-5)
+            return hs_error_set(HS_ERR_INPUT, "%s: layer_norm_eps = %g, this headsweep supports 1e-05", where, eps);
+    }
+    if (H5Aexists(g, "activation") > 0) {
+        char act[64];
+        HS_CHECK(hs_h5_attr_read_str(g, "activation", act, sizeof act, where));
+        if (strcmp(act, "gelu_tanh"))
+            return hs_error_set(HS_ERR_INPUT, "%s: activation = \"%s\", this headsweep supports \"gelu_tanh\"",
+                                where, act);
+    }
     hs_config c;
     int *f[9];
     config_fields(&c, f);

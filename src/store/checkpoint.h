@@ -3,7 +3,8 @@
  * One float32 dataset per parameter tensor, named and shaped as in the
  * model's table (tok_emb [V][d] … gates [L][H]), and scalar attributes for
  * the shape (vocab, seq_len, d_model, heads, layers, d_ff, n_out, lm, causal)
- * plus format = "headsweep-checkpoint", format_version = 1. */
+ * plus format = "headsweep-checkpoint", format_version = 1, layer_norm_eps =
+ * 1e-5 and activation = "gelu_tanh" (checked when present). */
 #ifndef HS_STORE_CHECKPOINT_H
 #define HS_STORE_CHECKPOINT_H
 

@@ -132,6 +132,7 @@ hs_status hs_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t n, 
     if (H5Tis_variable_str(ft) > 0) {
         hid_t mt = H5Tcopy(H5T_C_S1);
         H5Tset_size(mt, H5T_VARIABLE);
+        H5Tset_cset(mt, H5Tget_cset(ft)); /* h5py writes str as UTF-8: no ASCII conversion path */
         char *s = NULL;
         st = H5Aread(a, mt, &s);
         if (st >= 0) {
@@ -149,6 +150,7 @@ hs_status hs_h5_attr_read_str(hid_t obj, const char *name, char *buf, size_t n, 
             hid_t mt = H5Tcopy(H5T_C_S1);
             H5Tset_size(mt, sz + 1);
             H5Tset_strpad(mt, H5T_STR_NULLTERM);
+            H5Tset_cset(mt, H5Tget_cset(ft));
             st = H5Aread(a, mt, tmp);
             H5Tclose(mt);
             tmp[sz] = 0;
