@@ -74,7 +74,7 @@ expect_fail 2 "unknown or incomplete option '--frobnicate'" "an unknown flag" --
 expect_fail 2 "--steps 'ten'" "a non-numeric flag value" -- $HS train --steps ten --out "$tmp/x.h5"
 expect_fail 2 "--heads 0: expected" "a flag value out of range" -- $HS train --heads 0 --out "$tmp/x.h5"
 expect_fail 2 "d_model = 10: expected a multiple of heads = 4" "d-model not divisible by heads" -- $HS train --d-model 10 --heads 4 --out "$tmp/x.h5"
-expect_fail 2 "unknown synthetic task 'nosuch'" "an unknown task" -- $HS train --task nosuch --out "$tmp/x.h5"
+expect_fail 2 "unknown generator 'nosuch'" "an unknown synthetic generator" -- $HS train --task nosuch --out "$tmp/x.h5"
 expect_fail 2 "--out FILE.h5 is required" "train without --out" -- $HS train
 expect_fail 2 "exists; pass --force" "train refuses to overwrite a checkpoint" -- $HS train --out "$tmp/m.h5"
 expect_fail 2 "unknown subcommand 'fly'" "an unknown subcommand" -- $HS fly

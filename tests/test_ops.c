@@ -1,7 +1,7 @@
 /* test_ops.c — the optimised paths against their naive references (STYLE 5)
  * and the small building blocks: sgemm matmul forward/backward vs triple
- * loops on odd shapes, the RNG's determinism and moments, the synthetic
- * tasks' invariants, the LR schedule and allocation failure handling. */
+ * loops on odd shapes, the RNG's determinism and moments, the LR schedule
+ * and allocation failure handling. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,6 @@
 #include "../src/core/ops.h"
 #include "../src/core/optim.h"
 #include "../src/core/rng.h"
-#include "../src/tasks/synthetic.h"
 #include "tap.h"
 
 static void fill(hs_rng *r, float *x, size_t n)
@@ -96,49 +95,6 @@ static void test_rng(void)
     tap_ok(ok, "hs_rng_below(7) is uniform within 5 sigma");
 }
 
-static void test_synthetic(void)
-{
-    hs_synth t;
-    hs_rng r;
-    hs_rng_seed(&r, 9);
-    enum { B = 64, T = 12 };
-    int tok[B * T], len[B], tgt[B * T];
-    tap_ok(hs_synth_init(&t, "majority", T, 4) == HS_OK, "majority task initialises");
-    hs_synth_fill(&t, &r, B, tok, len, tgt);
-    int ok = 1;
-    for (int b = 0; b < B; b++) {
-        int cnt[4] = {0};
-        ok &= tok[b * T] == HS_TOK_CLS && len[b] >= T / 2 && len[b] <= T;
-        for (int i = 1; i < T; i++) {
-            int x = tok[b * T + i];
-            if (i < len[b]) {
-                ok &= x >= HS_TOK_FIRST_SYMBOL && x < HS_TOK_FIRST_SYMBOL + 4;
-                if (x >= HS_TOK_FIRST_SYMBOL) cnt[x - HS_TOK_FIRST_SYMBOL]++;
-            } else {
-                ok &= x == HS_TOK_PAD;
-            }
-        }
-        for (int s = 0; s < 4; s++)
-            if (s != tgt[b]) ok &= cnt[s] < cnt[tgt[b]];
-    }
-    tap_ok(ok, "majority: CLS first, padding after the length, the label is the strict majority");
-
-    tap_ok(hs_synth_init(&t, "copy", T, 5) == HS_OK, "copy task initialises");
-    hs_synth_fill(&t, &r, B, tok, len, tgt);
-    ok = 1;
-    const int n = (T - 2) / 2;
-    for (int b = 0; b < B; b++) {
-        const int *x = tok + b * T, *y = tgt + b * T;
-        ok &= x[0] == HS_TOK_CLS && x[1 + n] == HS_TOK_SEP && len[b] == 2 + 2 * n;
-        for (int i = 0; i < n; i++) ok &= x[2 + n + i] == x[1 + i];
-        for (int p = 0; p < T; p++)
-            ok &= (p >= 1 + n && p < 1 + 2 * n) ? y[p] == x[p + 1] : y[p] == -1;
-    }
-    tap_ok(ok, "copy: second half repeats the first, only the copied part is scored");
-    tap_ok(hs_synth_init(&t, "sorting", T, 4) == HS_ERR_INPUT, "an unknown task name is bad input");
-    hs_error_clear();
-}
-
 static void test_schedule(void)
 {
     hs_adamw_config c = hs_adamw_defaults(100);
@@ -174,7 +130,6 @@ int main(void)
 {
     test_matmul();
     test_rng();
-    test_synthetic();
     test_schedule();
     test_alloc();
     return tap_done();

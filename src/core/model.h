@@ -31,6 +31,8 @@ typedef struct {
     int n_out;    /* C: classes, or V for a language model */
     int lm;       /* 1: outputs at every position; 0: classification at position 0 */
     int causal;   /* 1: causal attention mask */
+    int patch_dim; /* P > 0: image input, a linear patch embedding [P][d] plus a
+                      learned CLS vector replaces the token embedding (vocab = 0) */
 } hs_config;
 
 /* Parameter tensors, in buffer (and checkpoint) order. */
@@ -82,14 +84,15 @@ typedef struct {
     hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
 } hs_acts;
 
-/* A batch: tokens[B][T]; lengths[B] in 1..T (NULL = all T, positions ≥ length
- * are padding); targets: [B] for classification, [B·T] for LM, -1 = ignored,
- * NULL = no loss. */
+/* A batch: tokens[B][T] (or patches for image models); lengths[B] in 1..T
+ * (NULL = all T, positions ≥ length are padding); targets: [B] for
+ * classification, [B·T] for LM, -1 = ignored, NULL = no loss. */
 typedef struct {
     int B, T;
     const int *tokens;
     const int *lengths;
     const int *targets;
+    const float *patches; /* image models: [B][T][patch_dim] instead of tokens; position 0 is CLS */
 } hs_batch;
 
 typedef struct {

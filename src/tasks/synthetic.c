@@ -1,52 +1,25 @@
-/* synthetic.c — generators for the built-in synthetic tasks (see synthetic.h). */
-#include "synthetic.h"
-
+/* synthetic.c — kind "synthetic": generated tasks with a known solution.
+ *
+ *   majority  (classification) CLS x1..xn PAD…: the label is the symbol that
+ *             occurs most often (a strict maximum). Solved by a CLS head that
+ *             attends uniformly and reads counts. Lengths vary (padding).
+ *   copy      (language model) BOS x1..xn SEP x1..xn: predict the second half;
+ *             only the copied part is scored. Solved by a head that attends n+1
+ *             positions back (an offset/induction pattern).
+ *
+ * Each split is generated from its own stream keyed by (seed, name, split). */
+#include <stdio.h>
 #include <string.h>
 
-hs_status hs_synth_init(hs_synth *t, const char *name, int seq_len, int symbols)
-{
-    if (!strcmp(name, "majority"))
-        t->kind = HS_SYNTH_MAJORITY;
-    else if (!strcmp(name, "copy"))
-        t->kind = HS_SYNTH_COPY;
-    else
-        return hs_error_set(HS_ERR_INPUT, "unknown synthetic task '%s': expected majority or copy",
-                            name);
-    const int min_len = t->kind == HS_SYNTH_COPY ? 4 : 3;
-    if (seq_len < min_len || seq_len > 4096)
-        return hs_error_set(HS_ERR_INPUT, "task %s: seq_len %d: expected %d..4096", name, seq_len,
-                            min_len);
-    const int max_symbols = t->kind == HS_SYNTH_MAJORITY ? 64 : 1 << 16;
-    if (symbols < 2 || symbols > max_symbols)
-        return hs_error_set(HS_ERR_INPUT, "task %s: symbols %d: expected 2..%d", name, symbols,
-                            max_symbols);
-    t->seq_len = seq_len;
-    t->symbols = symbols;
-    return HS_OK;
-}
+#include "../core/rng.h"
+#include "task.h"
 
-void hs_synth_model_shape(const hs_synth *t, hs_config *cfg)
-{
-    cfg->seq_len = t->seq_len;
-    cfg->vocab = HS_TOK_FIRST_SYMBOL + t->symbols;
-    if (t->kind == HS_SYNTH_MAJORITY) {
-        cfg->n_out = t->symbols;
-        cfg->lm = 0;
-        cfg->causal = 0;
-    } else {
-        cfg->n_out = cfg->vocab;
-        cfg->lm = 1;
-        cfg->causal = 1;
-    }
-}
+enum { DEFAULT_TRAIN = 20000, DEFAULT_PRUNE = 1000, DEFAULT_TEST = 2000 };
 
-int hs_synth_rows(const hs_synth *t, int B) { return t->kind == HS_SYNTH_COPY ? B * t->seq_len : B; }
-
-static void fill_majority(const hs_synth *t, hs_rng *r, int *tok, int *len, int *target)
+static void fill_majority(const hs_task *t, hs_rng *r, int *tok, int *len, int *target)
 {
-    const int T = t->seq_len, K = t->symbols;
+    const int T = t->shape.seq_len, K = t->spec.symbols;
     int counts[64];
-    HS_ASSERT(K <= 64);
     for (;;) {
         /* between half and all of the positions hold symbols; the rest is padding */
         int n = (T - 1) / 2 + (int)hs_rng_below(r, (uint32_t)(T - 1 - (T - 1) / 2)) + 1;
@@ -73,11 +46,12 @@ static void fill_majority(const hs_synth *t, hs_rng *r, int *tok, int *len, int 
     }
 }
 
-static void fill_copy(const hs_synth *t, hs_rng *r, int *tok, int *len, int *target)
+static void fill_copy(const hs_task *t, hs_rng *r, int *tok, int *len, int *target)
 {
-    const int T = t->seq_len, n = (T - 2) / 2;
+    const int T = t->shape.seq_len, n = (T - 2) / 2;
     tok[0] = HS_TOK_CLS;
-    for (int i = 0; i < n; i++) tok[1 + i] = HS_TOK_FIRST_SYMBOL + (int)hs_rng_below(r, (uint32_t)t->symbols);
+    for (int i = 0; i < n; i++)
+        tok[1 + i] = HS_TOK_FIRST_SYMBOL + (int)hs_rng_below(r, (uint32_t)t->spec.symbols);
     tok[1 + n] = HS_TOK_SEP;
     for (int i = 0; i < n; i++) tok[2 + n + i] = tok[1 + i];
     for (int i = 2 + 2 * n; i < T; i++) tok[i] = HS_TOK_PAD;
@@ -86,13 +60,47 @@ static void fill_copy(const hs_synth *t, hs_rng *r, int *tok, int *len, int *tar
     for (int p = 0; p < T; p++) target[p] = (p >= 1 + n && p < 1 + 2 * n) ? tok[p + 1] : -1;
 }
 
-void hs_synth_fill(const hs_synth *t, hs_rng *r, int B, int *tokens, int *lengths, int *targets)
+hs_status hs_task_open_synthetic(hs_task *t)
 {
-    const int T = t->seq_len;
-    for (int b = 0; b < B; b++) {
-        if (t->kind == HS_SYNTH_MAJORITY)
-            fill_majority(t, r, tokens + (size_t)b * T, lengths + b, targets + b);
-        else
-            fill_copy(t, r, tokens + (size_t)b * T, lengths + b, targets + (size_t)b * T);
+    hs_task_spec *sp = &t->spec;
+    const char *g = sp->generator ? sp->generator : "";
+    int copy = !strcmp(g, "copy");
+    if (!copy && strcmp(g, "majority"))
+        return hs_error_set(HS_ERR_INPUT, "task %s: unknown generator '%s' (expected majority or copy)",
+                            sp->name, g);
+    if (!sp->seq_len) sp->seq_len = 16;
+    if (!sp->symbols) sp->symbols = 4;
+    if (!sp->n_train) sp->n_train = DEFAULT_TRAIN;
+    if (!sp->n_prune) sp->n_prune = DEFAULT_PRUNE;
+    if (!sp->n_test) sp->n_test = DEFAULT_TEST;
+    if (sp->seq_len < 4 || sp->seq_len > 4096)
+        return hs_error_set(HS_ERR_INPUT, "task %s: seq_len %d: expected 4..4096", sp->name, sp->seq_len);
+    const int max_symbols = copy ? 1 << 16 : 64;
+    if (sp->symbols < 2 || sp->symbols > max_symbols)
+        return hs_error_set(HS_ERR_INPUT, "task %s: symbols %d: expected 2..%d", sp->name, sp->symbols,
+                            max_symbols);
+    t->shape.seq_len = sp->seq_len;
+    t->shape.vocab = HS_TOK_FIRST_SYMBOL + sp->symbols;
+    t->shape.lm = t->shape.causal = copy;
+    t->shape.n_out = copy ? t->shape.vocab : sp->symbols;
+    t->metric = copy ? HS_METRIC_EXACT_MATCH : HS_METRIC_ACCURACY;
+    snprintf(t->description, sizeof t->description, "%s",
+             copy ? "copy: BOS x SEP x, solved by a head attending n+1 back"
+                  : "majority: most frequent symbol, solved by a uniform CLS head");
+    static const char *const split_names[HS_NUM_SPLITS] = {"train", "prune", "test"};
+    const long sizes[HS_NUM_SPLITS] = {sp->n_train, sp->n_prune, sp->n_test};
+    const int T = sp->seq_len, ts = hs_task_target_stride(t);
+    for (int k = 0; k < HS_NUM_SPLITS; k++) {
+        hs_split_data *s = &t->split[k];
+        HS_CHECK(hs_split_alloc(s, t, sizes[k]));
+        hs_rng r;
+        hs_rng_seed(&r, hs_key_str(hs_key_str(hs_key_str(sp->seed, sp->name), "data"), split_names[k]));
+        for (long e = 0; e < s->n; e++) {
+            if (copy)
+                fill_copy(t, &r, s->tokens + e * T, s->lengths + e, s->targets + e * ts);
+            else
+                fill_majority(t, &r, s->tokens + e * T, s->lengths + e, s->targets + e);
+        }
     }
+    return HS_OK;
 }

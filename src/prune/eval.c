@@ -1,0 +1,60 @@
+/* eval.c — evaluation and training of a model on a task (see eval.h). */
+#include "eval.h"
+
+#include <math.h>
+
+hs_status hs_eval_split(hs_model *m, const hs_task *t, hs_split split, hs_batch_buf *bb,
+                        hs_eval_result *out)
+{
+    const long nb = hs_task_num_batches(t, split, bb->B);
+    const int C = m->cfg.n_out, stride = hs_task_target_stride(t);
+    double nll = 0;
+    long correct = 0, counted = 0, seq_right = 0, seq_counted = 0;
+    for (long i = 0; i < nb; i++) {
+        const int n = hs_task_batch(t, split, i, bb);
+        if (n == 0) break;
+        HS_CHECK(hs_model_forward(m, &bb->batch));
+        nll += m->loss * m->loss_count;
+        for (int e = 0; e < n; e++) {
+            int all_right = 1, any = 0;
+            for (int k = 0; k < stride; k++) {
+                const int r = e * stride + k, y = bb->targets[r];
+                if (y < 0) continue;
+                const hs_real *z = m->a.logits + (size_t)r * C;
+                int best = 0;
+                for (int c = 1; c < C; c++)
+                    if (z[c] > z[best]) best = c;
+                correct += best == y;
+                all_right &= best == y;
+                counted++;
+                any = 1;
+            }
+            if (any) {
+                seq_right += all_right;
+                seq_counted++;
+            }
+        }
+    }
+    out->outputs = counted;
+    out->examples = t->split[split].n;
+    out->loss = counted ? nll / counted : 0;
+    switch (t->metric) {
+    case HS_METRIC_ACCURACY: out->metric = counted ? (double)correct / counted : 0; break;
+    case HS_METRIC_EXACT_MATCH: out->metric = seq_counted ? (double)seq_right / seq_counted : 0; break;
+    case HS_METRIC_PERPLEXITY: out->metric = exp(out->loss); break;
+    }
+    return HS_OK;
+}
+
+hs_status hs_train_task(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_buf *bb, long steps,
+                        long first_batch, long log_every, hs_train_log_fn log, void *log_ctx)
+{
+    double loss;
+    for (long s = 0; s < steps; s++) {
+        hs_task_batch(t, HS_SPLIT_TRAIN, first_batch + s, bb);
+        const double lr = hs_adamw_lr(&opt->c, opt->t);
+        HS_CHECK(hs_train_step(m, opt, &bb->batch, &loss));
+        if (log && log_every && ((s + 1) % log_every == 0 || s + 1 == steps)) log(log_ctx, s + 1, loss, lr);
+    }
+    return HS_OK;
+}

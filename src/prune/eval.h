@@ -1,0 +1,31 @@
+/* eval.h — a model on a task: evaluation of a split and a training loop.
+ * Every method's "evaluate, prune, fine-tune, evaluate" goes through these. */
+#ifndef HS_PRUNE_EVAL_H
+#define HS_PRUNE_EVAL_H
+
+#include "../core/model.h"
+#include "../core/optim.h"
+#include "../tasks/task.h"
+
+typedef struct {
+    double metric;  /* the task's metric (accuracy, exact match or perplexity) */
+    double loss;    /* mean cross-entropy over counted outputs */
+    long outputs;   /* counted outputs */
+    long examples;  /* examples evaluated */
+} hs_eval_result;
+
+/* Evaluates m on a whole split in batches of bb->B (the model's arena must
+ * hold bb->B × T). Deterministic; no allocation. */
+hs_status hs_eval_split(hs_model *m, const hs_task *t, hs_split split, hs_batch_buf *bb,
+                        hs_eval_result *out);
+
+/* Progress callback of hs_train_task: called after each logged step. */
+typedef void (*hs_train_log_fn)(void *ctx, long step, double loss, double lr);
+
+/* `steps` AdamW steps on training batches first_batch, first_batch+1, …
+ * (hs_task_batch numbering). log_every 0 = never. Stops with HS_ERR_NUMERIC
+ * on a non-finite loss or gradient, naming the step. */
+hs_status hs_train_task(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_buf *bb, long steps,
+                        long first_batch, long log_every, hs_train_log_fn log, void *log_ctx);
+
+#endif

@@ -1,0 +1,7 @@
+/* lm.c — kind "lm" (placeholder until the loader lands). */
+#include "task.h"
+
+hs_status hs_task_open_lm(hs_task *t)
+{
+    return hs_error_set(HS_ERR_INPUT, "task %s: kind 'lm' is not available yet", t->spec.name);
+}
