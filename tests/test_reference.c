@@ -80,6 +80,7 @@ static void check_fixture(const char *dir, const char *file)
 
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         const hs_tensor_info *ti = &m->info[i];
+        if (ti->count == 0) continue; /* image-only tensors in a token model */
         char name[128];
         snprintf(name, sizeof name, "/expected/grad/%s", ti->name);
         if (!tap_ok(read_ds(f, name, H5T_NATIVE_DOUBLE, buf, ti->count) == 0, "%s: %s present", file, name))

@@ -69,6 +69,9 @@ static hs_status run(const char *ckpt, const char *group, const char *tokens, co
     char *line = NULL;
     size_t cap = 0;
     hs_status s = hs_checkpoint_load_file(ckpt, group, &m);
+    if (s == HS_OK && m->cfg.patch_dim)
+        s = hs_error_set(HS_ERR_INPUT, "%s:%s is an image model (patch_dim %d); infer takes token ids only",
+                         ckpt, group, m->cfg.patch_dim);
     if (s == HS_OK) s = hs_model_setup_batch(m, 1, m->cfg.seq_len);
     if (s == HS_OK) s = hs_calloc((void **)&ids, (size_t)m->cfg.seq_len, sizeof(int), "token ids");
     if (s != HS_OK) goto done;

@@ -15,7 +15,8 @@
 hs_status hs_config_validate(const hs_config *c)
 {
     struct { const char *name; int v, lo, hi; } f[] = {
-        {"vocab", c->vocab, 2, 1 << 24},   {"seq_len", c->seq_len, 1, 1 << 16},
+        {"vocab", c->vocab, c->patch_dim ? 0 : 2, c->patch_dim ? 0 : 1 << 24},
+        {"patch_dim", c->patch_dim, 0, 1 << 16},     {"seq_len", c->seq_len, 1, 1 << 16},
         {"d_model", c->d_model, 1, 1 << 16}, {"heads", c->heads, 1, 1 << 10},
         {"layers", c->layers, 1, 1 << 10}, {"d_ff", c->d_ff, 1, 1 << 20},
         {"n_out", c->n_out, 2, 1 << 24},   {"lm", c->lm, 0, 1},
@@ -35,9 +36,11 @@ static void build_table(hs_model *m)
 {
     const hs_config *c = &m->cfg;
     const size_t V = c->vocab, T = c->seq_len, d = c->d_model, L = c->layers, F = c->d_ff,
-                 C = c->n_out, H = c->heads;
+                 C = c->n_out, H = c->heads, P = c->patch_dim, dP = P ? d : 0;
     struct { const char *name; int rank; size_t d0, d1, d2; int decay, trained; } t[HS_NUM_PARAMS] = {
         [HS_P_TOK_EMB] = {"tok_emb", 2, V, d, 0, 0, 1}, [HS_P_POS_EMB] = {"pos_emb", 2, T, d, 0, 0, 1},
+        [HS_P_PATCH_W] = {"patch_w", 2, P, d, 0, 1, 1}, [HS_P_PATCH_B] = {"patch_b", 1, dP, 0, 0, 0, 1},
+        [HS_P_CLS_EMB] = {"cls_emb", 1, dP, 0, 0, 0, 1},
         [HS_P_LN1_G] = {"ln1_g", 2, L, d, 0, 0, 1},     [HS_P_LN1_B] = {"ln1_b", 2, L, d, 0, 0, 1},
         [HS_P_WQ] = {"wq", 3, L, d, d, 1, 1},           [HS_P_BQ] = {"bq", 2, L, d, 0, 0, 1},
         [HS_P_WK] = {"wk", 3, L, d, d, 1, 1},           [HS_P_BK] = {"bk", 2, L, d, 0, 0, 1},
@@ -100,7 +103,7 @@ void hs_model_init_weights(hs_model *m, uint64_t key)
         const hs_tensor_info *ti = &m->info[i];
         if (i == HS_P_LN1_G || i == HS_P_LN2_G || i == HS_P_LNF_G || i == HS_P_GATES) {
             for (size_t k = 0; k < ti->count; k++) p[k] = 1;
-        } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB) {
+        } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB || i == HS_P_CLS_EMB) {
             /* one stream per tensor: adding a tensor never shifts the others */
             hs_rng r;
             hs_rng_seed(&r, hs_key_str(key, ti->name));
@@ -133,14 +136,14 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
         {&m->a.lnf_mean, R}, {&m->a.lnf_rstd, R}, {&m->a.logits, R * C}, {&m->a.probs, R * C},
         {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dqkv, BT * 3 * d},
         {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
-        {&m->a.dfin, R * d}, {&m->a.dlogits, R * C},
+        {&m->a.dfin, R * d}, {&m->a.dlogits, R * C}, {&m->a.pin, BT * m->cfg.patch_dim},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
     HS_CHECK(hs_calloc((void **)&m->arena, total, sizeof(hs_real), "activation arena"));
     size_t off = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        *parts[i].ptr = m->arena + off;
+        *parts[i].ptr = parts[i].n ? m->arena + off : NULL;
         off += parts[i].n;
     }
     m->arena_len = total;
@@ -197,10 +200,16 @@ static hs_status check_batch(const hs_model *m, const hs_batch *b)
     if (b->B < 1 || b->T < 1 || b->B > m->max_B || b->T > m->max_T)
         return hs_error_set(HS_ERR_INPUT, "batch %d x %d does not fit the model's batch setup %d x %d",
                             b->B, b->T, m->max_B, m->max_T);
-    for (int i = 0; i < b->B * b->T; i++)
-        if (b->tokens[i] < 0 || b->tokens[i] >= c->vocab)
-            return hs_error_set(HS_ERR_INPUT, "token id %d at row %d, position %d: expected 0..%d",
-                                b->tokens[i], i / b->T, i % b->T, c->vocab - 1);
+    if (c->patch_dim) {
+        if (!b->patches) return hs_error_set(HS_ERR_INPUT, "an image model needs patches, not token ids");
+    } else if (!b->tokens) {
+        return hs_error_set(HS_ERR_INPUT, "a token model needs token ids");
+    } else {
+        for (int i = 0; i < b->B * b->T; i++)
+            if (b->tokens[i] < 0 || b->tokens[i] >= c->vocab)
+                return hs_error_set(HS_ERR_INPUT, "token id %d at row %d, position %d: expected 0..%d",
+                                    b->tokens[i], i / b->T, i % b->T, c->vocab - 1);
+    }
     if (b->lengths)
         for (int i = 0; i < b->B; i++)
             if (b->lengths[i] < 1 || b->lengths[i] > b->T)
@@ -216,6 +225,58 @@ static hs_status check_batch(const hs_model *m, const hs_batch *b)
     return HS_OK;
 }
 
+/* res[0] = token embedding (or CLS / patch embedding) + position embedding. */
+static void embed_forward(hs_model *m, const hs_batch *b)
+{
+    const int B = b->B, T = b->T, d = m->cfg.d_model, P = m->cfg.patch_dim, BT = B * T;
+    const hs_param_views *p = &m->p;
+    hs_real *x0 = m->a.res;
+    if (P) {
+        /* pin: the patches with each CLS row zeroed, so the patch products and
+         * their gradients never see position 0 */
+        for (size_t i = 0; i < (size_t)BT * P; i++) m->a.pin[i] = (hs_real)b->patches[i];
+        for (int r = 0; r < B; r++) memset(m->a.pin + (size_t)r * T * P, 0, sizeof(hs_real) * P);
+        hs_matmul_forward(x0, m->a.pin, p->patch_w, p->patch_b, BT, P, d, 0);
+        for (int r = 0; r < B; r++) memcpy(x0 + (size_t)r * T * d, p->cls_emb, sizeof(hs_real) * d);
+    } else {
+        for (int i = 0; i < BT; i++)
+            memcpy(x0 + (size_t)i * d, p->tok_emb + (size_t)b->tokens[i] * d, sizeof(hs_real) * d);
+    }
+    for (int i = 0; i < BT; i++) {
+        const hs_real *pe = p->pos_emb + (size_t)(i % T) * d;
+        for (int k = 0; k < d; k++) x0[(size_t)i * d + k] += pe[k];
+    }
+}
+
+/* Gradients of the embeddings from dres = ∂L/∂res[0]. */
+static void embed_backward(hs_model *m, const hs_batch *b)
+{
+    const int B = b->B, T = b->T, d = m->cfg.d_model, P = m->cfg.patch_dim, BT = B * T;
+    const hs_param_views *g = &m->g;
+    const hs_real *dres = m->a.dres;
+    for (int i = 0; i < BT; i++) {
+        hs_real *pe = g->pos_emb + (size_t)(i % T) * d;
+        const hs_real *dr = dres + (size_t)i * d;
+        for (int k = 0; k < d; k++) pe[k] += dr[k];
+    }
+    if (P) {
+        /* CLS rows of pin are zero: they add nothing to patch_w; patch_b and
+         * cls_emb split the rows by position */
+        hs_matmul_backward(NULL, g->patch_w, NULL, dres, m->a.pin, m->p.patch_w, BT, P, d, 0);
+        for (int i = 0; i < BT; i++) {
+            hs_real *dst = i % T ? g->patch_b : g->cls_emb;
+            const hs_real *dr = dres + (size_t)i * d;
+            for (int k = 0; k < d; k++) dst[k] += dr[k];
+        }
+    } else {
+        for (int i = 0; i < BT; i++) {
+            hs_real *te = g->tok_emb + (size_t)b->tokens[i] * d;
+            const hs_real *dr = dres + (size_t)i * d;
+            for (int k = 0; k < d; k++) te[k] += dr[k];
+        }
+    }
+}
+
 hs_status hs_model_forward(hs_model *m, const hs_batch *b)
 {
     if (!m->arena)
@@ -228,11 +289,7 @@ hs_status hs_model_forward(hs_model *m, const hs_batch *b)
     m->T = T;
     m->R = c->lm ? BT : B;
 
-    hs_real *x0 = m->a.res;
-    for (int i = 0; i < BT; i++) {
-        const hs_real *te = p->tok_emb + (size_t)b->tokens[i] * d, *pe = p->pos_emb + (size_t)(i % T) * d;
-        for (int k = 0; k < d; k++) x0[(size_t)i * d + k] = te[k] + pe[k];
-    }
+    embed_forward(m, b);
     const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
     for (int l = 0; l < c->layers; l++) {
         layer_acts x = layer_slice(m, l);
@@ -316,14 +373,7 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
                               p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
     }
-    for (int i = 0; i < BT; i++) {
-        hs_real *te = g->tok_emb + (size_t)b->tokens[i] * d, *pe = g->pos_emb + (size_t)(i % T) * d;
-        const hs_real *dr = a->dres + (size_t)i * d;
-        for (int k = 0; k < d; k++) {
-            te[k] += dr[k];
-            pe[k] += dr[k];
-        }
-    }
+    embed_backward(m, b);
 }
 
 void hs_model_count_correct(const hs_model *m, const int *targets, long *correct, long *count)

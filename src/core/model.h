@@ -38,6 +38,7 @@ typedef struct {
 /* Parameter tensors, in buffer (and checkpoint) order. */
 typedef enum {
     HS_P_TOK_EMB, HS_P_POS_EMB,
+    HS_P_PATCH_W, HS_P_PATCH_B, HS_P_CLS_EMB, /* image models only (else 0 elements) */
     HS_P_LN1_G, HS_P_LN1_B,
     HS_P_WQ, HS_P_BQ, HS_P_WK, HS_P_BK, HS_P_WV, HS_P_BV, HS_P_WO, HS_P_BO,
     HS_P_LN2_G, HS_P_LN2_B,
@@ -53,7 +54,7 @@ typedef struct {
     int rank;         /* 1..3 */
     size_t dims[3];
     size_t offset;    /* into params/grads, in elements */
-    size_t count;
+    size_t count;     /* 0: the tensor does not exist in this model (not stored) */
     int decay;        /* AdamW weight decay applies (linear-layer matrices) */
     int trained;      /* updated by the optimizer (gates are not: pruning sets them) */
 } hs_tensor_info;
@@ -61,7 +62,7 @@ typedef struct {
 /* Named views, one field per hs_param_id in the same order. */
 typedef union {
     struct {
-        hs_real *tok_emb, *pos_emb, *ln1_g, *ln1_b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo,
+        hs_real *tok_emb, *pos_emb, *patch_w, *patch_b, *cls_emb, *ln1_g, *ln1_b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo,
             *ln2_g, *ln2_b, *w1, *b1, *w2, *b2, *lnf_g, *lnf_b, *out_w, *out_b, *gates;
     };
     hs_real *at[HS_NUM_PARAMS];
@@ -80,6 +81,7 @@ typedef struct {
     hs_real *ffpre, *ffact;          /* [L][B·T][F]; ffpre holds GELU'(pre-activation) after forward */
     hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
     hs_real *logits, *probs;         /* [R][C] */
+    hs_real *pin;                    /* [B·T][P] image models: patches, CLS row zeroed */
     /* backward scratch */
     hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
 } hs_acts;

@@ -43,11 +43,13 @@ static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, i
     int *f[9];
     config_fields(&c, f);
     for (int i = 0; i < 9; i++) HS_CHECK(hs_h5_attr_write_long(g, shape_attrs[i], *f[i]));
+    HS_CHECK(hs_h5_attr_write_long(g, "patch_dim", c.patch_dim));
     HS_CHECK(hs_h5_attr_write_double(g, "layer_norm_eps", 1e-5));
     HS_CHECK(hs_h5_attr_write_str(g, "activation", "gelu_tanh"));
     for (int i = 0; i < n_extra; i++) HS_CHECK(write_extra(g, &extra[i]));
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         const hs_tensor_info *ti = &m->info[i];
+        if (ti->count == 0) continue; /* not part of this model (token vs image input) */
         hsize_t dims[3] = {ti->dims[0], ti->dims[1], ti->dims[2]};
         hid_t sp = H5Screate_simple(ti->rank, dims, NULL);
         hid_t ds = sp < 0 ? -1
@@ -153,9 +155,16 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
             return hs_error_set(HS_ERR_INPUT, "%s: activation = \"%s\", this headsweep supports \"gelu_tanh\"",
                                 where, act);
     }
-    hs_config c;
+    hs_config c = {0};
     int *f[9];
     config_fields(&c, f);
+    if (H5Aexists(g, "patch_dim") > 0) { /* optional: absent means a token model */
+        long v;
+        HS_CHECK(hs_h5_attr_read_long(g, "patch_dim", &v, where));
+        if (v < 0 || v > 65536)
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute patch_dim = %ld is out of range", where, v);
+        c.patch_dim = (int)v;
+    }
     for (int i = 0; i < 9; i++) {
         long v;
         HS_CHECK(hs_h5_attr_read_long(g, shape_attrs[i], &v, where));
@@ -173,6 +182,7 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
     hs_model *m;
     HS_CHECK(hs_model_create(&m, &c));
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        if (m->info[i].count == 0) continue;
         s = read_tensor(g, m, i, where);
         if (s != HS_OK) {
             hs_model_destroy(&m);

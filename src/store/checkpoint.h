@@ -2,7 +2,9 @@
  *
  * One float32 dataset per parameter tensor, named and shaped as in the
  * model's table (tok_emb [V][d] … gates [L][H]), and scalar attributes for
- * the shape (vocab, seq_len, d_model, heads, layers, d_ff, n_out, lm, causal)
+ * the shape (vocab, seq_len, d_model, heads, layers, d_ff, n_out, lm, causal,
+ * patch_dim — optional on read, 0 = token input; tensors with no elements in
+ * this model, e.g. tok_emb of an image model, are not stored)
  * plus format = "headsweep-checkpoint", format_version = 1, layer_norm_eps =
  * 1e-5 and activation = "gelu_tanh" (checked when present). */
 #ifndef HS_STORE_CHECKPOINT_H
