@@ -1,8 +1,8 @@
 /* test_reference.c — the float32 core against an independent PyTorch
  * implementation (tests/fixtures/gen_reference.py, float64 autograd).
  *
- * Each fixture holds a checkpoint (/model, read with the real loader), a
- * batch with padding, and the expected logits, loss and every gradient
+ * Each fixture (classifier, causal LM, image model with patch embedding)
+ * holds a checkpoint (/model, read with the real loader), a batch with padding, and the expected logits, loss and every gradient
  * including ∂L/∂gates. Tolerance: max-abs difference ≤ 1e-4 per tensor
  * (STYLE.md). Justification: the C model is float32 (unit roundoff 6e-8);
  * with values O(1) and reductions over ≤ 24 terms through ~10 dependent ops
@@ -52,22 +52,28 @@ static void check_fixture(const char *dir, const char *file)
         H5Fclose(f);
         return;
     }
-    hid_t ds = H5Dopen2(f, "/batch/tokens", H5P_DEFAULT), sp = H5Dget_space(ds);
-    hsize_t dims[2];
+    const int image = m->cfg.patch_dim > 0;
+    hid_t ds = H5Dopen2(f, image ? "/batch/patches" : "/batch/tokens", H5P_DEFAULT), sp = H5Dget_space(ds);
+    hsize_t dims[3];
     H5Sget_simple_extent_dims(sp, dims, NULL);
     H5Sclose(sp);
     H5Dclose(ds);
     const int B = (int)dims[0], T = (int)dims[1], R = m->cfg.lm ? B * T : B, C = m->cfg.n_out;
     int *tok = calloc((size_t)B * T, sizeof(int)), *len = calloc((size_t)B, sizeof(int)),
         *tgt = calloc((size_t)R, sizeof(int));
+    float *patches = image ? calloc((size_t)B * T * m->cfg.patch_dim, sizeof(float)) : NULL;
     double *buf = calloc(m->num_params + (size_t)R * C, sizeof(double)), loss_ref;
     HS_ASSERT(tok && len && tgt && buf);
-    HS_ASSERT(read_ds(f, "/batch/tokens", H5T_NATIVE_INT, tok, (size_t)B * T) == 0);
+    if (image)
+        HS_ASSERT(read_ds(f, "/batch/patches", H5T_NATIVE_FLOAT, patches,
+                          (size_t)B * T * m->cfg.patch_dim) == 0);
+    else
+        HS_ASSERT(read_ds(f, "/batch/tokens", H5T_NATIVE_INT, tok, (size_t)B * T) == 0);
     HS_ASSERT(read_ds(f, "/batch/lengths", H5T_NATIVE_INT, len, (size_t)B) == 0);
     HS_ASSERT(read_ds(f, "/batch/targets", H5T_NATIVE_INT, tgt, (size_t)R) == 0);
     HS_ASSERT(read_ds(f, "/expected/loss", H5T_NATIVE_DOUBLE, &loss_ref, 1) == 0);
 
-    const hs_batch b = {B, T, tok, len, tgt};
+    const hs_batch b = {B, T, image ? NULL : tok, len, tgt, patches};
     HS_ASSERT(hs_model_setup_batch(m, B, T) == HS_OK);
     hs_model_zero_grad(m);
     tap_ok(hs_model_forward(m, &b) == HS_OK, "%s: forward runs", file);
@@ -99,6 +105,7 @@ static void check_fixture(const char *dir, const char *file)
         }
     }
     free(tok);
+    free(patches);
     free(len);
     free(tgt);
     free(buf);
@@ -113,5 +120,6 @@ int main(void)
     if (!dir) dir = "tests/fixtures";
     check_fixture(dir, "ref_cls.h5");
     check_fixture(dir, "ref_lm.h5");
+    check_fixture(dir, "ref_img.h5");
     return tap_done();
 }
