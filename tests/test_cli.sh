@@ -58,6 +58,19 @@ for c in train infer; do
     if $HS $c --help | grep -q "usage: headsweep $c"; then ok "$c --help"; else notok "$c --help"; fi
 done
 
+# --- prune: one point by hand ------------------------------------------------------
+if $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --latency-repeats 1 >"$tmp/prune.out" 2>&1 \
+   && grep -q "heads kept 1 of 2" "$tmp/prune.out" && grep -q "^accuracy: base" "$tmp/prune.out"; then
+    ok "prune runs michel on a trained checkpoint"
+else
+    notok "prune: $(cat "$tmp/prune.out")"
+fi
+expect_fail 2 "unknown method 'nosuch' (valid: random, magnitude, michel" "prune with an unknown method" -- $HS prune "$tmp/m.h5" --method nosuch --ratio 0.5
+expect_fail 2 "has no setting 'normalise' (valid: normalize" "prune with an unknown method setting" -- $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --set normalise=true
+expect_fail 2 "setting step_fraction 5: expected a number in 0.001..1" "prune with a setting out of range" -- $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --set step_fraction=5
+expect_fail 2 "--ratio 1: expected a number in 0..0.999999" "prune with ratio 1" -- $HS prune "$tmp/m.h5" --method random --ratio 1
+expect_fail 2 "does not name its task" "prune on a checkpoint without task attributes" -- $HS prune "$FIXTURES/ref_cls.h5" --method random --ratio 0.5
+
 # --- bad input ----------------------------------------------------------------
 expect_fail 2 "cannot open $tmp/nope.h5" "infer on a missing file" -- $HS infer "$tmp/nope.h5" --tokens 0
 echo "not hdf5" >"$tmp/text.h5"
@@ -78,6 +91,23 @@ expect_fail 2 "unknown generator 'nosuch'" "an unknown synthetic generator" -- $
 expect_fail 2 "--out FILE.h5 is required" "train without --out" -- $HS train
 expect_fail 2 "exists; pass --force" "train refuses to overwrite a checkpoint" -- $HS train --out "$tmp/m.h5"
 expect_fail 2 "unknown subcommand 'fly'" "an unknown subcommand" -- $HS fly
+# --- images
+expect_fail 2 "missing file $tmp/train-images-idx3-ubyte" "images: a folder without IDX files names the file" -- $HS train --kind images --path "$tmp" --out "$tmp/x.h5"
+expect_fail 2 "cannot open the folder $tmp/no-images" "images: a missing folder" -- $HS train --kind images --path "$tmp/no-images" --out "$tmp/x.h5"
+expect_fail 2 "bad-magic/train-images-idx3-ubyte: magic 0x00000801 at offset 0" "images: a wrong magic names the file" -- $HS train --kind images --path "${FIXTURES:-tests/fixtures}/images/bad-magic" --out "$tmp/x.h5"
+expect_fail 2 "patch 3 does not divide the 8x8 images" "images: a patch that does not divide the image" -- $HS train --kind images --path "${FIXTURES:-tests/fixtures}/images/gz" --patch 3 --out "$tmp/x.h5"
+# --- tsv / lm data files
+fx=${FIXTURES:-tests/fixtures}/tasks
+expect_fail 2 "bad_nolabel/train.tsv line 4: missing label" "tsv: a row without a label" -- $HS train --kind tsv --path "$fx/bad_nolabel" --out "$tmp/x.h5"
+expect_fail 2 "bad_devlabel/dev.tsv line 3: label 'maybe' is not one of 0, 1" "tsv: a dev label unseen in training" -- $HS train --kind tsv --path "$fx/bad_devlabel" --out "$tmp/x.h5"
+expect_fail 2 "bad_notext/train.tsv line 3: no text" "tsv: a row with no text" -- $HS train --kind tsv --path "$fx/bad_notext" --out "$tmp/x.h5"
+expect_fail 2 "bad_fields/train.tsv line 5: 3 fields, expected 2" "tsv: a row with too many fields" -- $HS train --kind tsv --path "$fx/bad_fields" --out "$tmp/x.h5"
+expect_fail 2 "bad_empty/train.tsv: empty file" "tsv: an empty train.tsv" -- $HS train --kind tsv --path "$fx/bad_empty" --out "$tmp/x.h5"
+expect_fail 2 "bad_nodev/dev.tsv: cannot open" "tsv: a folder without dev.tsv" -- $HS train --kind tsv --path "$fx/bad_nodev" --out "$tmp/x.h5"
+expect_fail 2 "tokenizer 'bpe': expected byte or word" "tsv: an unknown tokenizer" -- $HS train --kind tsv --path "$fx/sst" --tokenizer bpe --out "$tmp/x.h5"
+expect_fail 2 "lm_short.txt: 10 bytes is too short for seq_len 128" "lm: a file too short for one window per split" -- $HS train --kind lm --path "$fx/lm_short.txt" --out "$tmp/x.h5"
+expect_fail 2 "empty.txt: empty file" "lm: an empty file" -- $HS train --kind lm --path "$fx/empty.txt" --out "$tmp/x.h5"
+expect_fail 2 "nosuch.txt: cannot open" "lm: a missing file" -- $HS train --kind lm --path "$fx/nosuch.txt" --out "$tmp/x.h5"
 [ ! -e "$tmp/x.h5" ] && ok "no output file is left by failed runs" || notok "a failed run left $tmp/x.h5"
 
 echo "1..$n"

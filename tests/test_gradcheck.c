@@ -54,13 +54,21 @@ static double compare(const double *an, const double *fd, size_t n, size_t *wors
 }
 
 static void check_model(const char *label, const hs_config *cfg, const hs_batch *b,
-                        const double *gates, int self_test)
+                        const double *gates, int self_test, int static_head)
 {
     hs_model *m;
     HS_ASSERT(hs_model_create(&m, cfg) == HS_OK);
     HS_ASSERT(hs_model_setup_batch(m, b->B, b->T) == HS_OK);
     random_params(m, hs_key_str(7, label));
     memcpy(m->p.gates, gates, sizeof(double) * m->info[HS_P_GATES].count);
+    if (static_head >= 0) { /* a PAPA head: constant attention, no gradient to its q and k */
+        HS_ASSERT(hs_model_alloc_static(m) == HS_OK);
+        hs_rng r;
+        hs_rng_seed(&r, 3);
+        const size_t TT = (size_t)cfg->seq_len * cfg->seq_len;
+        for (size_t i = 0; i < TT; i++) m->static_att[static_head * TT + i] = hs_rng_uniform(&r);
+        m->is_static[static_head] = 1;
+    }
 
     hs_model_zero_grad(m);
     loss_at(m, b);
@@ -128,9 +136,9 @@ int main(void)
                      .n_out = 3, .lm = 0, .causal = 0};
     int tok_c[3 * 6] = {0, 3, 4, 5, 9, 10, 0, 7, 7, 1, 1, 1, 0, 1, 1, 1, 1, 1};
     int len_c[3] = {6, 3, 1}, tgt_c[3] = {2, 0, 1};
-    hs_batch bc = {3, 6, tok_c, len_c, tgt_c};
+    hs_batch bc = {3, 6, tok_c, len_c, tgt_c, NULL};
     double gates_c[4] = {1.0, 0.5, 0.0, 1.2};
-    check_model("classifier", &cls, &bc, gates_c, 1);
+    check_model("classifier", &cls, &bc, gates_c, 1, -1);
 
     /* causal LM: padding and ignored targets */
     hs_config lm = {.vocab = 9, .seq_len = 6, .d_model = 6, .heads = 3, .layers = 2, .d_ff = 10,
@@ -138,9 +146,10 @@ int main(void)
     int tok_l[2 * 6] = {0, 4, 5, 6, 2, 8, 0, 3, 3, 1, 1, 1};
     int len_l[2] = {6, 3};
     int tgt_l[2 * 6] = {4, 5, -1, 2, 8, 7, 3, 3, -1, -1, -1, -1};
-    hs_batch bl = {2, 6, tok_l, len_l, tgt_l};
+    hs_batch bl = {2, 6, tok_l, len_l, tgt_l, NULL};
     double gates_l[6] = {1.0, 0.0, 0.7, 1.0, 1.0, 0.3};
-    check_model("causal-lm", &lm, &bl, gates_l, 0);
+    check_model("causal-lm", &lm, &bl, gates_l, 0, -1);
+    check_model("causal-lm-static-head", &lm, &bl, gates_l, 0, 2);
 
     /* image model: patch embedding + CLS vector, padding */
     hs_config img = {.vocab = 0, .seq_len = 5, .d_model = 8, .heads = 2, .layers = 1, .d_ff = 8,
@@ -152,6 +161,6 @@ int main(void)
     int len_i[2] = {5, 3}, tgt_i[2] = {2, 0};
     hs_batch bi = {2, 5, NULL, len_i, tgt_i, patches};
     double gates_i[2] = {0.8, 1.0};
-    check_model("image", &img, &bi, gates_i, 0);
+    check_model("image", &img, &bi, gates_i, 0, 1);
     return tap_done();
 }

@@ -10,6 +10,10 @@ typedef int (*hs_cmd_fn)(int argc, char **argv);
 
 int hs_cmd_train(int argc, char **argv);
 int hs_cmd_infer(int argc, char **argv);
+int hs_cmd_prune(int argc, char **argv);
+int hs_cmd_run(int argc, char **argv);
+int hs_cmd_status(int argc, char **argv);
+int hs_cmd_check(int argc, char **argv);
 
 /* Prints "headsweep: error: <pending message>" on stderr and returns the exit
  * status for s (2 for bad input). Clears the pending message. */

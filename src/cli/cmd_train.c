@@ -12,6 +12,7 @@
 #include "../prune/eval.h"
 #include "../tasks/task.h"
 #include "cli.h"
+#include "task_attrs.h"
 
 static const char help[] =
     "usage: headsweep train --out FILE.h5 [options]\n\n"
@@ -197,8 +198,8 @@ static hs_status run(const train_opts *o)
     printf("eval: test %s %.4f, loss %.5f (%ld examples, %ld outputs)\n", hs_metric_name(task->metric),
            ev.metric, ev.loss, ev.examples, ev.outputs);
     const hs_task_spec *ts = &task->spec;
-    const hs_attr extra[] = {
-        {"task", HS_ATTR_STR, 0, 0, ts->name},        {"task_kind", HS_ATTR_STR, 0, 0, ts->kind},
+    hs_attr extra[64] = {
+        {"task", HS_ATTR_STR, 0, 0, ts->name},
         {"train_steps", HS_ATTR_LONG, o->steps, 0, 0}, {"train_batch", HS_ATTR_LONG, o->batch, 0, 0},
         {"lr", HS_ATTR_DOUBLE, 0, o->lr, 0},          {"warmup", HS_ATTR_LONG, o->warmup, 0, 0},
         {"weight_decay", HS_ATTR_DOUBLE, 0, o->wd, 0}, {"clip", HS_ATTR_DOUBLE, 0, o->clip, 0},
@@ -208,7 +209,10 @@ static hs_status run(const train_opts *o)
         {"test_metric_name", HS_ATTR_STR, 0, 0, hs_metric_name(task->metric)},
         {"test_metric", HS_ATTR_DOUBLE, 0, ev.metric, 0}, {"test_loss", HS_ATTR_DOUBLE, 0, ev.loss, 0},
     };
-    s = hs_checkpoint_save_file(o->out, o->group, m, extra, (int)(sizeof extra / sizeof extra[0]));
+    int n_extra = 0;
+    while (extra[n_extra].name) n_extra++;
+    n_extra += hs_task_spec_attrs(ts, extra + n_extra, 64 - n_extra);
+    s = hs_checkpoint_save_file(o->out, o->group, m, extra, n_extra);
     if (s == HS_OK) printf("wrote %s:%s\n", o->out, o->group);
 done:
     hs_batch_buf_free(&bb);

@@ -14,8 +14,12 @@ static const struct {
     hs_cmd_fn fn;
     const char *summary;
 } commands[] = {
-    {"train", hs_cmd_train, "train one model on a built-in synthetic task, save a checkpoint"},
+    {"train", hs_cmd_train, "train one model on a task, save a checkpoint"},
     {"infer", hs_cmd_infer, "print the logits of a checkpoint for given token ids"},
+    {"prune", hs_cmd_prune, "prune a trained checkpoint at one ratio with one method"},
+    {"run", hs_cmd_run, "run or resume a sweep (under mpirun -np N, or alone)"},
+    {"status", hs_cmd_status, "progress of a sweep from its results file (also while it runs)"},
+    {"check", hs_cmd_check, "validate a sweep file, print its grid and estimated cost"},
 };
 
 static void usage(FILE *out)

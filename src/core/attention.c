@@ -37,89 +37,137 @@ static void softmax_row(hs_real *p, int n, int T)
     for (int t = n; t < T; t++) p[t] = 0;
 }
 
-/* Packs Wq|Wk|Wv [d][d] each into W [d][3d] (row r = q row, k row, v row) and
- * the biases into [3d]: one gemm then projects all three (fewer, wider
- * products; `a` is packed by BLAS once instead of three times). */
-static void pack_qkv(const hs_attn_saved *s, const hs_attn_weights *w, int d)
+/* Fills row p[0..T) of a static head from the constant row c: the visible
+ * keys' entries renormalised, zero elsewhere; uniform if they sum to 0. */
+static void static_row(hs_real *p, const hs_real *c, int n, int T)
 {
-    const size_t row = sizeof(hs_real) * d;
+    hs_real sum = 0;
+    for (int t = 0; t < n; t++) sum += c[t];
+    if (sum > 0) {
+        const hs_real inv = 1 / sum;
+        for (int t = 0; t < n; t++) p[t] = c[t] * inv;
+    } else {
+        for (int t = 0; t < n; t++) p[t] = (hs_real)1 / n;
+    }
+    for (int t = n; t < T; t++) p[t] = 0;
+}
+
+/* Packs Wq|Wk|Wv [d][di] each into W [d][3·di] (row r = q row, k row, v row)
+ * and the biases into [3·di]: one gemm then projects all three (fewer, wider
+ * products; `a` is packed by BLAS once instead of three times). */
+static void pack_qkv(const hs_attn_saved *s, const hs_attn_weights *w, int d, int di)
+{
+    const size_t row = sizeof(hs_real) * di;
     for (int r = 0; r < d; r++) {
-        hs_real *dst = s->wqkv + (size_t)r * 3 * d;
-        memcpy(dst, w->wq + (size_t)r * d, row);
-        memcpy(dst + d, w->wk + (size_t)r * d, row);
-        memcpy(dst + 2 * d, w->wv + (size_t)r * d, row);
+        hs_real *dst = s->wqkv + (size_t)r * 3 * di;
+        memcpy(dst, w->wq + (size_t)r * di, row);
+        memcpy(dst + di, w->wk + (size_t)r * di, row);
+        memcpy(dst + 2 * di, w->wv + (size_t)r * di, row);
     }
     memcpy(s->bqkv, w->bq, row);
-    memcpy(s->bqkv + d, w->bk, row);
-    memcpy(s->bqkv + 2 * d, w->bv, row);
+    memcpy(s->bqkv + di, w->bk, row);
+    memcpy(s->bqkv + 2 * di, w->bv, row);
 }
 
 void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a,
                           const hs_attn_weights *w, const hs_attn_shape *sh)
 {
-    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = d / H, BT = B * T, d3 = 3 * d;
+    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = sh->dh, BT = B * T;
+    const int di = H * dh, d3 = 3 * di;
     const hs_real scale = 1 / sqrt((hs_real)dh);
 
-    pack_qkv(s, w, d);
+    if (H == 0) { /* every head removed: the block adds only its output bias */
+        for (size_t r = 0; r < (size_t)BT; r++)
+            for (int o = 0; o < d; o++) out[r * d + o] += w->bo[o];
+        return;
+    }
+    pack_qkv(s, w, d, di);
     hs_matmul_forward(s->qkv, a, s->wqkv, s->bqkv, BT, d, d3, 0);
 
     for (int b = 0; b < B; b++) {
         const int len = sh->lengths ? sh->lengths[b] : T;
-        const hs_real *q = s->qkv + (size_t)b * T * d3, *k = q + d, *v = q + 2 * d;
-        hs_real *ctx = s->ctx + (size_t)b * T * d;
+        const hs_real *q = s->qkv + (size_t)b * T * d3, *k = q + di, *v = q + 2 * di;
+        hs_real *ctx = s->ctx + (size_t)b * T * di;
         for (int j = 0; j < H; j++) {
             hs_real *P = s->att + ((size_t)b * H + j) * T * T;
-            hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q + j * dh, d3,
-                    k + j * dh, d3, 0, P, T);
-            for (int i = 0; i < T; i++)
-                softmax_row(P + (size_t)i * T, keys_visible(i, len, sh->causal), T);
+            if (w->is_static && w->is_static[j]) {
+                const size_t Tc = (size_t)w->static_T;
+                const hs_real *C = w->static_att + (size_t)j * Tc * Tc;
+                for (int i = 0; i < T; i++)
+                    static_row(P + (size_t)i * T, C + i * Tc, keys_visible(i, len, sh->causal), T);
+            } else {
+                hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, scale, q + j * dh, d3,
+                        k + j * dh, d3, 0, P, T);
+                for (int i = 0; i < T; i++)
+                    softmax_row(P + (size_t)i * T, keys_visible(i, len, sh->causal), T);
+            }
             hs_gemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, dh, T, 1, P, T, v + j * dh, d3, 0,
-                    ctx + j * dh, d);
+                    ctx + j * dh, di);
         }
     }
     for (size_t r = 0; r < (size_t)BT; r++)
         for (int j = 0; j < H; j++) {
             const hs_real gj = w->gates[j];
-            const hs_real *c = s->ctx + r * d + j * dh;
-            hs_real *gc = s->gctx + r * d + j * dh;
+            const hs_real *c = s->ctx + r * di + j * dh;
+            hs_real *gc = s->gctx + r * di + j * dh;
             for (int i = 0; i < dh; i++) gc[i] = gj * c[i];
         }
-    hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, d, d, 1);
+    hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, di, d, 1);
 }
 
 void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_scratch *scr,
                            const hs_real *dout, const hs_real *a, const hs_attn_saved *s,
                            const hs_attn_weights *w, const hs_attn_shape *sh)
 {
-    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = d / H, BT = B * T, d3 = 3 * d;
+    const int B = sh->B, T = sh->T, d = sh->d, H = sh->H, dh = sh->dh, BT = B * T;
+    const int di = H * dh, d3 = 3 * di;
     const hs_real scale = 1 / sqrt((hs_real)dh);
 
+    if (H == 0) { /* only bo is left */
+        for (size_t r = 0; r < (size_t)BT; r++)
+            for (int o = 0; o < d; o++) g->bo[o] += dout[r * d + o];
+        memset(da, 0, sizeof(hs_real) * (size_t)BT * d);
+        return;
+    }
     /* dctx holds ∂L/∂(g·c) first, then ∂L/∂c */
-    hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, d, d, 0);
+    hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, di, d, 0);
     for (int j = 0; j < H; j++) {
         double acc = 0; /* rows summed in double: B·T terms */
         const hs_real gj = w->gates[j];
-        for (size_t r = 0; r < (size_t)BT; r++) {
-            hs_real *dc = scr->dctx + r * d + j * dh;
-            acc += hs_dot(s->ctx + r * d + j * dh, dc, dh);
-            for (int i = 0; i < dh; i++) dc[i] *= gj;
+        for (int b = 0; b < B; b++) {
+            double ex = 0;
+            for (size_t r = (size_t)b * T; r < (size_t)(b + 1) * T; r++) {
+                hs_real *dc = scr->dctx + r * di + j * dh;
+                ex += hs_dot(s->ctx + r * di + j * dh, dc, dh);
+                for (int i = 0; i < dh; i++) dc[i] *= gj;
+            }
+            if (scr->gate_ex) scr->gate_ex[(size_t)b * H + j] = (hs_real)ex;
+            acc += ex;
         }
         g->gates[j] += (hs_real)acc;
     }
 
     for (int b = 0; b < B; b++) {
-        const hs_real *q = s->qkv + (size_t)b * T * d3, *k = q + d, *v = q + 2 * d;
-        hs_real *dq = scr->dqkv + (size_t)b * T * d3, *dk = dq + d, *dv = dq + 2 * d;
-        const hs_real *dctx = scr->dctx + (size_t)b * T * d;
+        const hs_real *q = s->qkv + (size_t)b * T * d3, *k = q + di, *v = q + 2 * di;
+        hs_real *dq = scr->dqkv + (size_t)b * T * d3, *dk = dq + di, *dv = dq + 2 * di;
+        const hs_real *dctx = scr->dctx + (size_t)b * T * di;
         for (int j = 0; j < H; j++) {
             const hs_real *P = s->att + ((size_t)b * H + j) * T * T;
             const hs_real *dc = dctx + j * dh;
             hs_real *dP = scr->dp;
-            /* dP = dc vᵀ ; dv = Pᵀ dc */
-            hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, dc, d, v + j * dh, d3, 0,
-                    dP, T);
-            hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1, P, T, dc, d, 0, dv + j * dh,
+            /* dv = Pᵀ dc */
+            hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, dh, T, 1, P, T, dc, di, 0, dv + j * dh,
                     d3);
+            if (w->is_static && w->is_static[j]) { /* constant P: nothing reaches q or k */
+                for (int i = 0; i < T; i++) {
+                    memset(dq + (size_t)i * d3 + j * dh, 0, sizeof(hs_real) * dh);
+                    memset(dk + (size_t)i * d3 + j * dh, 0, sizeof(hs_real) * dh);
+                }
+                continue;
+            }
+            /* dP = dc vᵀ */
+            hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, dh, 1, dc, di, v + j * dh, d3, 0,
+                    dP, T);
             /* softmax backward: dS = P ∘ (dP − Σ_t P·dP); masked entries have P = 0 */
             for (int i = 0; i < T; i++) {
                 const hs_real *p = P + (size_t)i * T;
@@ -142,10 +190,10 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
     hs_real *const gw[3] = {g->wq, g->wk, g->wv}, *const gb[3] = {g->bq, g->bk, g->bv};
     for (int m = 0; m < 3; m++) {
         for (int r = 0; r < d; r++) {
-            const hs_real *src = scr->dwqkv + (size_t)r * d3 + (size_t)m * d;
-            hs_real *dst = gw[m] + (size_t)r * d;
-            for (int c = 0; c < d; c++) dst[c] += src[c];
+            const hs_real *src = scr->dwqkv + (size_t)r * d3 + (size_t)m * di;
+            hs_real *dst = gw[m] + (size_t)r * di;
+            for (int c = 0; c < di; c++) dst[c] += src[c];
         }
-        for (int c = 0; c < d; c++) gb[m][c] += scr->dbqkv[(size_t)m * d + c];
+        for (int c = 0; c < di; c++) gb[m][c] += scr->dbqkv[(size_t)m * di + c];
     }
 }

@@ -90,6 +90,12 @@ hs_status hs_model_create(hs_model **out, const hs_config *cfg)
         m->g.at[i] = m->grads + m->info[i].offset;
     }
     for (size_t i = 0; i < m->info[HS_P_GATES].count; i++) m->p.gates[i] = 1;
+    s = hs_calloc((void **)&m->layer_off, (size_t)cfg->layers, 1, "layer flags");
+    if (s == HS_OK) s = hs_calloc((void **)&m->is_static, m->info[HS_P_GATES].count, 1, "static-head flags");
+    if (s != HS_OK) {
+        hs_model_destroy(&m);
+        return s;
+    }
     *out = m;
     return HS_OK;
 }
@@ -137,6 +143,7 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
         {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dqkv, BT * 3 * d},
         {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
         {&m->a.dfin, R * d}, {&m->a.dlogits, R * C}, {&m->a.pin, BT * m->cfg.patch_dim},
+        {&m->a.gate_ex, L * B * H},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
@@ -185,13 +192,27 @@ static layer_acts layer_slice(const hs_model *m, int l)
     return x;
 }
 
-static hs_attn_weights attn_weights(const hs_param_views *v, const hs_config *c, int l)
+static hs_attn_weights attn_weights(const hs_model *m, const hs_param_views *v, int l)
 {
-    const size_t dd = (size_t)c->d_model * c->d_model, d = c->d_model;
+    const hs_config *c = &m->cfg;
+    const size_t dd = (size_t)c->d_model * c->d_model, d = c->d_model, H = c->heads,
+                 T = c->seq_len;
     hs_attn_weights w = {v->wq + l * dd, v->bq + l * d, v->wk + l * dd, v->bk + l * d,
                          v->wv + l * dd, v->bv + l * d, v->wo + l * dd, v->bo + l * d,
-                         v->gates + (size_t)l * c->heads};
+                         v->gates + l * H, NULL, NULL, c->seq_len};
+    if (m->static_att) {
+        w.is_static = m->is_static + l * H;
+        w.static_att = m->static_att + l * H * T * T;
+    }
     return w;
+}
+
+hs_status hs_model_alloc_static(hs_model *m)
+{
+    if (m->static_att) return HS_OK;
+    const size_t T = (size_t)m->cfg.seq_len;
+    return hs_calloc((void **)&m->static_att, m->info[HS_P_GATES].count * T, T * sizeof(hs_real),
+                     "constant attention matrices");
 }
 
 static hs_status check_batch(const hs_model *m, const hs_batch *b)
@@ -277,7 +298,9 @@ static void embed_backward(hs_model *m, const hs_batch *b)
     }
 }
 
-hs_status hs_model_forward(hs_model *m, const hs_batch *b)
+hs_status hs_model_forward(hs_model *m, const hs_batch *b) { return hs_model_forward_with(m, b, NULL); }
+
+hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_attn *ov)
 {
     if (!m->arena)
         return hs_error_set(HS_ERR_INPUT, "model forward before hs_model_setup_batch");
@@ -290,10 +313,15 @@ hs_status hs_model_forward(hs_model *m, const hs_batch *b)
     m->R = c->lm ? BT : B;
 
     embed_forward(m, b);
-    const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
     for (int l = 0; l < c->layers; l++) {
         layer_acts x = layer_slice(m, l);
-        hs_attn_weights w = attn_weights(p, c, l);
+        if (m->layer_off[l]) { /* a dropped layer is the identity on the residual (pre-LN) */
+            memcpy(x.res_out, x.res_in, sizeof(hs_real) * BT * d);
+            continue;
+        }
+        hs_attn_weights w = ov ? ov[l].w : attn_weights(m, p, l);
+        const hs_attn_shape sh = {B, T, d, ov ? ov[l].heads : c->heads, d / c->heads, c->causal,
+                                  b->lengths};
         hs_layernorm_forward(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
                              p->ln1_b + l * d, BT, d);
         memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
@@ -317,7 +345,7 @@ hs_status hs_model_forward(hs_model *m, const hs_batch *b)
     hs_layernorm_forward(m->a.lnf, m->a.lnf_mean, m->a.lnf_rstd, fin, p->lnf_g, p->lnf_b, m->R, d);
     hs_matmul_forward(m->a.logits, m->a.lnf, p->out_w, p->out_b, m->R, d, C, 0);
 
-    m->has_targets = b->targets != NULL;
+    m->has_targets = b->targets != NULL && !ov; /* no backward after a pruned-attention forward */
     m->loss = 0;
     m->loss_count = 0;
     if (b->targets) {
@@ -355,10 +383,12 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
             memcpy(a->dres + (size_t)i * T * d, a->dln + (size_t)i * d, sizeof(hs_real) * d);
     }
 
-    const hs_attn_shape sh = {B, T, d, c->heads, c->causal, b->lengths};
-    const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv};
+    const hs_attn_shape sh = {B, T, d, c->heads, d / c->heads, c->causal, b->lengths};
     for (int l = c->layers - 1; l >= 0; l--) {
+        if (m->layer_off[l]) continue; /* identity: dres passes through */
         layer_acts x = layer_slice(m, l);
+        const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv,
+                                     m->want_gate_ex ? a->gate_ex + (size_t)l * B * c->heads : NULL};
         /* res_out = mid + GELU(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
         hs_matmul_backward(a->dff, g->w2 + (size_t)l * F * d, g->b2 + l * d, a->dres, x.ffact,
                            p->w2 + (size_t)l * F * d, BT, F, d, 0);
@@ -368,7 +398,7 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_layernorm_backward(a->dres, g->ln2_g + l * d, g->ln2_b + l * d, a->dln, x.mid,
                               p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
         /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
-        hs_attn_weights w = attn_weights(p, c, l), gw = attn_weights(g, c, l);
+        hs_attn_weights w = attn_weights(m, p, l), gw = attn_weights(m, g, l);
         hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
         hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
                               p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
@@ -397,6 +427,9 @@ void hs_model_destroy(hs_model **mp)
     hs_free(m->params);
     hs_free(m->grads);
     hs_free(m->arena);
+    hs_free(m->layer_off);
+    hs_free(m->is_static);
+    hs_free(m->static_att);
     hs_free(m);
     *mp = NULL;
 }

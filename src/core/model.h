@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "attention.h"
 #include "error.h"
 #include "real.h"
 
@@ -84,6 +85,7 @@ typedef struct {
     hs_real *pin;                    /* [B·T][P] image models: patches, CLS row zeroed */
     /* backward scratch */
     hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
+    hs_real *gate_ex;                /* [L][B][H] per-example ∂L/∂g (when want_gate_ex) */
 } hs_acts;
 
 /* A batch: tokens[B][T] (or patches for image models); lengths[B] in 1..T
@@ -108,6 +110,11 @@ typedef struct {
     size_t arena_len;
     int max_B, max_T;
     hs_acts a;
+    /* pruning state besides the gates (not parameters, not in checkpoints) */
+    unsigned char *layer_off;  /* [L] 1: layer dropped, the residual passes unchanged */
+    unsigned char *is_static;  /* [L][H] 1: PAPA head with a constant attention matrix */
+    hs_real *static_att;       /* [L][H][T][T] (T = seq_len) or NULL until set */
+    int want_gate_ex;          /* backward fills a.gate_ex */
     /* last forward */
     int B, T, R;        /* R: rows read by the output head (B or B·T) */
     double loss;        /* mean cross-entropy over counted targets */
@@ -135,6 +142,21 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T);
  * offending position), fills logits (m->a.logits, [R][C]) and, with targets,
  * m->loss. Batch must fit the arena (else HS_ERR_INPUT). */
 hs_status hs_model_forward(hs_model *m, const hs_batch *batch);
+
+/* One layer's attention replaced by a physically pruned one: `heads`
+ * surviving heads with compact weights (w.wq [d][heads·dh], …, w.wo
+ * [heads·dh][d], w.gates [heads]); heads = 0 keeps only bo. */
+typedef struct {
+    int heads;
+    hs_attn_weights w;
+} hs_layer_attn;
+
+/* Forward pass with the attention of every layer taken from attn[l] instead
+ * of the model's own (inference only: no backward after it). */
+hs_status hs_model_forward_with(hs_model *m, const hs_batch *batch, const hs_layer_attn *attn);
+
+/* Allocates (once) the PAPA constant matrices [L][H][T][T], zeroed. */
+hs_status hs_model_alloc_static(hs_model *m);
 
 /* Sets all gradients to 0. */
 void hs_model_zero_grad(hs_model *m);

@@ -2,6 +2,31 @@
 #include "eval.h"
 
 #include <math.h>
+#include <signal.h>
+#include <time.h>
+
+static double deadline;
+static volatile sig_atomic_t cancelled;
+
+void hs_set_deadline(double t)
+{
+    deadline = t;
+    cancelled = 0;
+}
+
+void hs_cancel_now(void) { cancelled = 1; }
+
+static hs_status check_deadline(void)
+{
+    if (cancelled) return hs_error_set(HS_ERR_NUMERIC, "cancelled (the sweep is stopping)");
+    if (deadline > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (ts.tv_sec + ts.tv_nsec * 1e-9 > deadline)
+            return hs_error_set(HS_ERR_NUMERIC, "timed out (point_timeout)");
+    }
+    return HS_OK;
+}
 
 hs_status hs_eval_split(hs_model *m, const hs_task *t, hs_split split, hs_batch_buf *bb,
                         hs_eval_result *out)
@@ -11,6 +36,7 @@ hs_status hs_eval_split(hs_model *m, const hs_task *t, hs_split split, hs_batch_
     double nll = 0;
     long correct = 0, counted = 0, seq_right = 0, seq_counted = 0;
     for (long i = 0; i < nb; i++) {
+        HS_CHECK(check_deadline());
         const int n = hs_task_batch(t, split, i, bb);
         if (n == 0) break;
         HS_CHECK(hs_model_forward(m, &bb->batch));
@@ -51,6 +77,7 @@ hs_status hs_train_task(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_b
 {
     double loss;
     for (long s = 0; s < steps; s++) {
+        HS_CHECK(check_deadline());
         hs_task_batch(t, HS_SPLIT_TRAIN, first_batch + s, bb);
         const double lr = hs_adamw_lr(&opt->c, opt->t);
         HS_CHECK(hs_train_step(m, opt, &bb->batch, &loss));

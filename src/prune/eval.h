@@ -19,6 +19,13 @@ typedef struct {
 hs_status hs_eval_split(hs_model *m, const hs_task *t, hs_split split, hs_batch_buf *bb,
                         hs_eval_result *out);
 
+/* A deadline for long computations (the sweep's point_timeout, or "stop
+ * now" after SIGTERM): evaluation and training check it once per batch and
+ * fail with HS_ERR_NUMERIC "timed out" once it has passed. 0 = none.
+ * hs_cancel_now() makes the next check fail (async-signal-safe). */
+void hs_set_deadline(double unix_seconds);
+void hs_cancel_now(void);
+
 /* Progress callback of hs_train_task: called after each logged step. */
 typedef void (*hs_train_log_fn)(void *ctx, long step, double loss, double lr);
 

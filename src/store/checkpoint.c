@@ -34,8 +34,9 @@ static hs_status write_extra(hid_t g, const hs_attr *a)
     return HS_OK;
 }
 
-static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
-                             const char *where)
+/* Creates the group's attributes and (empty) datasets for shape cfg. */
+static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
+                              const char *where)
 {
     HS_CHECK(hs_h5_attr_write_str(g, "format", HS_CHECKPOINT_FORMAT));
     HS_CHECK(hs_h5_attr_write_long(g, "format_version", HS_CHECKPOINT_VERSION));
@@ -55,14 +56,62 @@ static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, i
         hid_t ds = sp < 0 ? -1
                           : H5Dcreate2(g, ti->name, H5T_IEEE_F32LE, sp, H5P_DEFAULT, H5P_DEFAULT,
                                        H5P_DEFAULT);
-        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]);
         if (ds >= 0) H5Dclose(ds);
         if (sp >= 0) H5Sclose(sp);
+        if (ds < 0)
+            return hs_error_set(HS_ERR_IO, "%s: cannot create checkpoint dataset '%s' (disk full?)", where,
+                                ti->name);
+    }
+    return HS_OK;
+}
+
+/* Writes m's parameters into the datasets of an existing checkpoint group. */
+static hs_status write_params(hid_t g, const hs_model *m, const char *where)
+{
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        const hs_tensor_info *ti = &m->info[i];
+        if (ti->count == 0) continue;
+        hid_t ds = H5Dopen2(g, ti->name, H5P_DEFAULT);
+        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]);
+        if (st >= 0) st = H5Dflush(ds);
+        if (ds >= 0) H5Dclose(ds);
         if (st < 0)
             return hs_error_set(HS_ERR_IO, "%s: cannot write checkpoint dataset '%s' (disk full?)", where,
                                 ti->name);
     }
     return HS_OK;
+}
+
+static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
+                             const char *where)
+{
+    HS_CHECK(layout_group(g, m, extra, n_extra, where));
+    return write_params(g, m, where);
+}
+
+hs_status hs_checkpoint_create_layout(hid_t loc, const char *group, const hs_config *cfg,
+                                      const hs_attr *extra, int n_extra, const char *where)
+{
+    hs_model *m;
+    HS_CHECK(hs_model_create(&m, cfg)); /* for its parameter table */
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    hid_t g = H5Gcreate2(loc, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+    H5Pclose(lcpl);
+    hs_status s = g < 0 ? hs_error_set(HS_ERR_IO, "%s: cannot create group %s", where, group)
+                        : layout_group(g, m, extra, n_extra, where);
+    if (g >= 0) H5Gclose(g);
+    hs_model_destroy(&m);
+    return s;
+}
+
+hs_status hs_checkpoint_write_params(hid_t loc, const char *group, const hs_model *m, const char *where)
+{
+    hid_t g = H5Gopen2(loc, group, H5P_DEFAULT);
+    if (g < 0) return hs_error_set(HS_ERR_INPUT, "%s: no checkpoint group %s", where, group);
+    hs_status s = write_params(g, m, where);
+    H5Gclose(g);
+    return s;
 }
 
 hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,

@@ -26,6 +26,13 @@ typedef struct {
     const char *s;
 } hs_attr;
 
+/* Two phases, for files where every object must exist before writing starts
+ * (SWMR): the group with its attributes and empty datasets for shape cfg,
+ * then the parameters of a model of that shape. */
+hs_status hs_checkpoint_create_layout(hid_t loc, const char *group, const hs_config *cfg,
+                                      const hs_attr *extra, int n_extra, const char *where);
+hs_status hs_checkpoint_write_params(hid_t loc, const char *group, const hs_model *m, const char *where);
+
 /* Writes m as group `group` (created with its parents; must not exist) under loc. */
 hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,
                               int n_extra, const char *where);

@@ -1,0 +1,117 @@
+/* cmd_status.c — `headsweep status RESULTS.h5`: progress of a sweep, live
+ * (SWMR read) or after it ended: counts by status, per-task progress,
+ * failures with their messages, throughput and ETA. Reads only. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../store/results.h"
+#include "cli.h"
+
+static const char help[] =
+    "usage: headsweep status RESULTS.h5 [--failures N]\n\n"
+    "Counts of pending/done/failed base jobs and points, progress per task, the\n"
+    "failures with their messages, throughput and ETA. Works while the sweep runs.\n\n"
+    "  --failures N   list at most N failures [20]\n";
+
+static hs_status show(const char *path, long max_fail)
+{
+    hs_results *r = NULL;
+    HS_CHECK(hs_results_open(&r, path, 0));
+    const long np = hs_results_n_points(r), nb = hs_results_n_base(r);
+    hs_point_row *pts = NULL;
+    hs_base_row *bas = NULL;
+    hs_status s = hs_calloc((void **)&pts, (size_t)np + 1, sizeof *pts, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&bas, (size_t)nb + 1, sizeof *bas, "rows");
+    if (s == HS_OK) s = hs_results_read_bases(r, bas);
+    if (s == HS_OK) s = hs_results_read_points(r, pts);
+    if (s != HS_OK) goto done;
+    long bc[3] = {0}, pc[3] = {0};
+    for (long i = 0; i < nb; i++) bc[bas[i].status >= 0 && bas[i].status <= 2 ? bas[i].status : 0]++;
+    double first = INFINITY, last = 0, work = 0;
+    for (long i = 0; i < np; i++) {
+        pc[pts[i].status >= 0 && pts[i].status <= 2 ? pts[i].status : 0]++;
+        if (pts[i].status != HS_STATUS_PENDING) {
+            if (pts[i].start_time > 0 && pts[i].start_time < first) first = pts[i].start_time;
+            if (pts[i].end_time > last) last = pts[i].end_time;
+            work += pts[i].wall_seconds;
+        }
+    }
+    for (long i = 0; i < nb; i++)
+        if (bas[i].status != HS_STATUS_PENDING && bas[i].start_time > 0 && bas[i].start_time < first)
+            first = bas[i].start_time;
+    printf("%s\n", path);
+    printf("  base jobs: %ld done, %ld failed, %ld pending (of %ld)\n", bc[1], bc[2], bc[0], nb);
+    printf("  points:    %ld done, %ld failed, %ld pending (of %ld)\n", pc[1], pc[2], pc[0], np);
+    /* per task: tasks in order of first appearance */
+    printf("  per task:\n");
+    for (long i = 0; i < np; i++) {
+        int seen = 0;
+        for (long j = 0; j < i && !seen; j++) seen = !strcmp(pts[j].task, pts[i].task);
+        if (seen) continue;
+        long n = 0, d = 0, f = 0;
+        for (long j = i; j < np; j++)
+            if (!strcmp(pts[j].task, pts[i].task)) {
+                n++;
+                d += pts[j].status == HS_STATUS_DONE;
+                f += pts[j].status == HS_STATUS_FAILED;
+            }
+        printf("    %-20s %5ld/%ld done, %ld failed\n", pts[i].task, d, n, f);
+    }
+    const long finished = pc[1] + pc[2];
+    if (finished > 0 && last > first) {
+        const double span = last - first, rate = finished / span;
+        printf("  throughput: %.3g points/s over %.0f s (%.2f s of work per point)\n", rate, span, work / finished);
+        if (pc[0] > 0) printf("  ETA: %.0f s at that rate\n", pc[0] / rate);
+    }
+    long shown = 0;
+    for (long i = 0; i < nb; i++)
+        if (bas[i].status == HS_STATUS_FAILED && shown < max_fail) {
+            char err[HS_ERROR_LEN + 1];
+            if (hs_results_read_error(r, i, 1, err, sizeof err) != HS_OK) break;
+            printf("  FAILED base job %ld (%s, seed %lld, %d attempts): %s\n", i, bas[i].task,
+                   (long long)bas[i].seed, bas[i].attempts, err);
+            shown++;
+        }
+    for (long i = 0; i < np; i++)
+        if (pts[i].status == HS_STATUS_FAILED && shown < max_fail) {
+            char err[HS_ERROR_LEN + 1];
+            if (hs_results_read_error(r, i, 0, err, sizeof err) != HS_OK) break;
+            printf("  FAILED point %ld (%s, %s, ratio %g, seed %lld, %d attempts): %s\n", i, pts[i].task,
+                   pts[i].method, pts[i].ratio, (long long)pts[i].seed, pts[i].attempts, err);
+            shown++;
+        }
+    hs_error_clear();
+done:
+    hs_free(pts);
+    hs_free(bas);
+    hs_status cs = hs_results_close(&r);
+    return s != HS_OK ? s : cs;
+}
+
+int hs_cmd_status(int argc, char **argv)
+{
+    enum { O_FAIL = 256, O_HELP };
+    static const struct option opts[] = {{"failures", 1, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
+    long max_fail = 20;
+    opterr = 0;
+    optind = 1;
+    int c;
+    hs_status s = HS_OK;
+    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == O_HELP) {
+            fputs(help, stdout);
+            return 0;
+        }
+        if (c == O_FAIL) s = hs_parse_long("--failures", optarg, 0, 1000000, &max_fail);
+        else s = hs_error_set(HS_ERR_INPUT, "status: unknown or incomplete option '%s' (see headsweep status --help)",
+                              argv[optind - 1]);
+    }
+    if (s == HS_OK && optind != argc - 1)
+        s = hs_error_set(HS_ERR_INPUT, "status: expected exactly one RESULTS.h5 argument");
+    if (s == HS_OK) s = show(argv[optind], max_fail);
+    return s == HS_OK ? 0 : hs_cli_report(s);
+}

@@ -1,0 +1,130 @@
+/* methods.c — the method registry and the helpers methods share (see
+ * method.h). Each method lives in its own file; this table is the one place
+ * that lists them. */
+#include <math.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "method.h"
+
+extern const hs_method hs_method_random, hs_method_magnitude, hs_method_michel, hs_method_greedy,
+    hs_method_astar, hs_method_layerdrop, hs_method_papa;
+
+static const hs_method *const registry[] = {
+    &hs_method_random, &hs_method_magnitude, &hs_method_michel, &hs_method_greedy,
+    &hs_method_astar,  &hs_method_layerdrop, &hs_method_papa,
+};
+
+const hs_method *const *hs_methods(int *n)
+{
+    *n = (int)(sizeof registry / sizeof registry[0]);
+    return registry;
+}
+
+const hs_method *hs_method_find(const char *name)
+{
+    for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++)
+        if (!strcmp(registry[i]->name, name)) return registry[i];
+    return NULL;
+}
+
+const char *hs_method_names(void)
+{
+    static char buf[512];
+    if (!buf[0])
+        for (size_t i = 0; i < sizeof registry / sizeof registry[0]; i++) {
+            if (i) strcat(buf, ", ");
+            strcat(buf, registry[i]->name);
+        }
+    return buf;
+}
+
+void hs_settings_defaults(const hs_method *m, hs_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int i = 0; i < m->n_settings; i++) s->v[i] = m->settings[i].def;
+}
+
+int hs_setting_index(const hs_method *m, const char *name)
+{
+    for (int i = 0; i < m->n_settings; i++)
+        if (!strcmp(m->settings[i].name, name)) return i;
+    return -1;
+}
+
+double hs_setting(const hs_prune_ctx *ctx, const char *name)
+{
+    int i = hs_setting_index(ctx->method, name);
+    HS_ASSERT(i >= 0);
+    return ctx->set->v[i];
+}
+
+void hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k)
+{
+    memset(mask, 1, (size_t)n);
+    /* k passes of "lowest remaining score, lowest index on ties": n ≤ a few
+     * hundred heads, so O(n·k) is nothing next to one evaluation */
+    for (int r = 0; r < k && r < n; r++) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (mask[i] && (best < 0 || scores[i] < scores[best])) best = i;
+        mask[best] = 0;
+    }
+}
+
+hs_status hs_prune_eval_mask(hs_prune_ctx *ctx, const unsigned char *mask, hs_eval_result *out)
+{
+    hs_model *m = ctx->model;
+    const int N = m->cfg.layers * m->cfg.heads;
+    for (int i = 0; i < N; i++) m->p.gates[i] = mask[i] ? 1 : 0;
+    ctx->evals++;
+    return hs_eval_split(m, ctx->task, HS_SPLIT_PRUNE, ctx->bb, out);
+}
+
+void hs_curve_push(hs_prune_ctx *ctx, double v)
+{
+    if (ctx->curve_len < HS_MAX_CURVE) ctx->curve[ctx->curve_len++] = v;
+}
+
+hs_status hs_gate_importance(hs_prune_ctx *c, int per_example, int normalize, float *out)
+{
+    hs_model *m = c->model;
+    const hs_task *t = c->task;
+    const int L = m->cfg.layers, H = m->cfg.heads, N = L * H;
+    double *acc = NULL;
+    HS_CHECK(hs_calloc((void **)&acc, (size_t)N, sizeof(double), "importance"));
+    const long nb = hs_task_num_batches(t, HS_SPLIT_PRUNE, c->bb->B);
+    long examples = 0;
+    m->want_gate_ex = 1;
+    hs_status s = HS_OK;
+    for (long i = 0; i < nb && s == HS_OK; i++) {
+        const int n = hs_task_batch(t, HS_SPLIT_PRUNE, i, c->bb);
+        hs_model_zero_grad(m);
+        s = hs_model_forward(m, &c->bb->batch);
+        if (s != HS_OK || m->loss_count == 0) continue;
+        hs_model_backward(m, &c->bb->batch);
+        /* gradients are of the batch mean; × count gives the summed loss's */
+        const double scale = m->loss_count;
+        for (int l = 0; l < L; l++)
+            for (int j = 0; j < H; j++) {
+                if (per_example) {
+                    for (int e = 0; e < n; e++)
+                        acc[l * H + j] += fabs(scale * m->a.gate_ex[((size_t)l * n + e) * H + j]);
+                } else {
+                    acc[l * H + j] += fabs(scale * m->g.gates[l * H + j]);
+                }
+            }
+        examples += n;
+    }
+    m->want_gate_ex = 0;
+    for (int i = 0; i < N; i++) out[i] = (float)(examples ? acc[i] / examples : 0);
+    if (normalize)
+        for (int l = 0; l < L; l++) {
+            double sq = 0;
+            for (int j = 0; j < H; j++) sq += (double)out[l * H + j] * out[l * H + j];
+            const double norm = sqrt(sq) + 1e-20;
+            for (int j = 0; j < H; j++) out[l * H + j] = (float)(out[l * H + j] / norm);
+        }
+    hs_free(acc);
+    return s;
+}

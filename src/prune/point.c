@@ -1,0 +1,215 @@
+/* point.c — the evaluate / prune / fine-tune / measure framework (see point.h). */
+#include "point.h"
+
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/alloc.h"
+#include "shrink.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+hs_status hs_model_clone(hs_model **out, const hs_model *base)
+{
+    HS_CHECK(hs_model_create(out, &base->cfg));
+    memcpy((*out)->params, base->params, sizeof(hs_real) * base->num_params);
+    memcpy((*out)->layer_off, base->layer_off, (size_t)base->cfg.layers);
+    return HS_OK;
+}
+
+long hs_params_kept(const hs_model *m, const unsigned char *mask)
+{
+    const hs_config *c = &m->cfg;
+    const long d = c->d_model, H = c->heads, dh = d / H, F = c->d_ff;
+    long n = 0;
+    for (int i = 0; i < HS_NUM_PARAMS; i++)
+        if (i != HS_P_GATES) n += (long)m->info[i].count;
+    for (int l = 0; l < c->layers; l++) {
+        long removed = 0;
+        for (int j = 0; j < H; j++) removed += !mask[l * H + j];
+        n -= removed * (3 * d * dh + 3 * dh + dh * d); /* Q, K, V columns + biases, Wo rows */
+        if (m->layer_off[l]) /* the rest of a dropped layer: bo, LNs, FFN */
+            n -= d + 4 * d + d * F + F + F * d + d;
+    }
+    return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* One timed forward pass of the shrunk model (ov) or of the full one
+ * (ov = NULL: every layer on, every head dynamic). */
+static hs_status timed_forward(hs_model *m, const hs_batch *b, const hs_layer_attn *ov,
+                               const unsigned char *layer_off, double *t)
+{
+    const int L = m->cfg.layers;
+    hs_real *st = m->static_att;
+    if (!ov) {
+        memset(m->layer_off, 0, (size_t)L);
+        m->static_att = NULL;
+    }
+    const double t0 = now();
+    hs_status s = hs_model_forward_with(m, b, ov);
+    *t = now() - t0;
+    m->static_att = st;
+    memcpy(m->layer_off, layer_off, (size_t)L);
+    return s;
+}
+
+/* Latency ratio shrunk / full: the two alternate, each pair in a fixed order,
+ * and the median of the per-pair ratios resists a noisy, shared machine. */
+static hs_status latency_ratio(hs_model *m, const hs_batch *b, const hs_layer_attn *ov, int reps,
+                               double *ratio)
+{
+    double r[64];
+    unsigned char keep[1024];
+    memcpy(keep, m->layer_off, (size_t)m->cfg.layers);
+    if (reps > 64) reps = 64;
+    double t1, t2;
+    HS_CHECK(timed_forward(m, b, ov, keep, &t1)); /* warm-up */
+    HS_CHECK(timed_forward(m, b, NULL, keep, &t2));
+    for (int i = 0; i < reps; i++) {
+        HS_CHECK(timed_forward(m, b, NULL, keep, &t2));
+        HS_CHECK(timed_forward(m, b, ov, keep, &t1));
+        r[i] = t1 / t2;
+    }
+    qsort(r, (size_t)reps, sizeof r[0], cmp_double);
+    *ratio = reps % 2 ? r[reps / 2] : (r[reps / 2 - 1] + r[reps / 2]) / 2;
+    return HS_OK;
+}
+
+/* Shrinks m by mask, checks outputs equal the masked model's on test batch
+ * 0, and measures FLOPs and latency. */
+static hs_status measure(hs_model *m, const hs_task *t, hs_batch_buf *bb, const hs_point_opts *o,
+                         hs_point_result *r)
+{
+    const hs_config *c = &m->cfg;
+    const int L = c->layers, H = c->heads;
+    hs_task_batch(t, HS_SPLIT_TEST, 0, bb);
+    const hs_batch *b = &bb->batch;
+    const size_t nlog = (size_t)(c->lm ? b->B * b->T : b->B) * c->n_out;
+    hs_real *masked = NULL;
+    hs_shrunk sh = {0};
+    HS_CHECK(hs_calloc((void **)&masked, nlog, sizeof(hs_real), "logits copy"));
+    hs_status s = hs_model_forward(m, b);
+    if (s == HS_OK) {
+        memcpy(masked, m->a.logits, nlog * sizeof(hs_real));
+        s = hs_shrunk_build(&sh, m, r->mask);
+    }
+    if (s == HS_OK) s = hs_model_forward_with(m, b, sh.attn);
+    if (s == HS_OK) {
+        double e = 0;
+        for (size_t i = 0; i < nlog; i++) e = fmax(e, fabs((double)m->a.logits[i] - masked[i]));
+        r->shrink_max_diff = e;
+        /* fp32 sums over fewer terms: ~1e-6 relative; a wrong removal is O(1) */
+        if (!(e <= 1e-4))
+            s = hs_error_set(HS_ERR_NUMERIC, "physically pruned model differs from the masked one by %g", e);
+    }
+    int per_layer[1024];
+    for (int l = 0; l < L && l < 1024; l++) per_layer[l] = sh.attn ? sh.attn[l].heads : H;
+    int full[1024];
+    for (int l = 0; l < L && l < 1024; l++) full[l] = H;
+    unsigned char keep_off[1024];
+    memcpy(keep_off, m->layer_off, (size_t)L);
+    if (s == HS_OK) {
+        double f_pruned = hs_flops_pruned(m, b->B, b->T, per_layer);
+        memset(m->layer_off, 0, (size_t)L);
+        double f_full = hs_flops_pruned(m, b->B, b->T, full);
+        memcpy(m->layer_off, keep_off, (size_t)L);
+        r->flops_ratio = f_pruned / f_full;
+    }
+    r->latency_ratio = NAN;
+    if (s == HS_OK && o->latency_repeats > 0) s = latency_ratio(m, b, sh.attn, o->latency_repeats, &r->latency_ratio);
+    hs_shrunk_free(&sh);
+    hs_free(masked);
+    return s;
+}
+
+hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *meth,
+                       const hs_settings *set, double ratio, uint64_t key, const hs_point_opts *o,
+                       hs_point_result *r)
+{
+    const double t0 = now();
+    const int L = base->cfg.layers, H = base->cfg.heads, N = L * H;
+    if (L > 1024 || N > 1024 * 64)
+        return hs_error_set(HS_ERR_INPUT, "model too large for the pruning framework (L %d, H %d)", L, H);
+    hs_model *m = NULL;
+    hs_batch_buf bb = {0};
+    hs_adamw *opt = NULL;
+    hs_prune_ctx *ctx = NULL;
+    hs_status s = hs_model_clone(&m, base);
+    if (s == HS_OK) s = hs_model_setup_batch(m, o->batch, t->shape.seq_len);
+    if (s == HS_OK) s = hs_batch_buf_create(&bb, t, o->batch);
+    if (s == HS_OK) s = hs_calloc((void **)&ctx, 1, sizeof *ctx, "pruning context");
+    if (s != HS_OK) goto done;
+    for (int i = 0; i < N; i++) m->p.gates[i] = 1;
+
+    hs_eval_result ev;
+    s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
+    if (s != HS_OK) goto done;
+    r->metric_base = ev.metric;
+
+    *ctx = (hs_prune_ctx){.model = m, .task = t, .bb = &bb, .ratio = ratio,
+                          .k = (int)lround(ratio * N), .key = key, .set = set, .method = meth,
+                          .mask = r->mask, .importance = r->importance};
+    memset(r->mask, 1, (size_t)N);
+    memset(r->importance, 0, sizeof(float) * N);
+    s = meth->run(ctx);
+    if (s != HS_OK) goto done;
+    /* the method may have evaluated other masks: put the chosen one in place */
+    for (int i = 0; i < N; i++) m->p.gates[i] = r->mask[i] ? 1 : 0;
+    /* heads made constant (PAPA) stay in the model: recorded as 2 */
+    if (m->static_att)
+        for (int i = 0; i < N; i++)
+            if (r->mask[i] && m->is_static[i]) r->mask[i] = 2;
+    r->curve_len = ctx->curve_len;
+    memcpy(r->curve, ctx->curve, sizeof(double) * (size_t)ctx->curve_len);
+    r->evals = ctx->evals;
+
+    s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
+    if (s != HS_OK) goto done;
+    r->metric_pruned = r->metric_finetuned = ev.metric;
+    r->loss_pruned = ev.loss;
+    if (o->finetune_steps > 0) {
+        hs_adamw_config oc = hs_adamw_defaults(o->finetune_steps);
+        oc.lr = o->finetune_lr;
+        oc.warmup = o->finetune_steps / 10;
+        s = hs_adamw_create(&opt, m, &oc);
+        /* fine-tuning batches continue the base model's stream from a far offset */
+        if (s == HS_OK) s = hs_train_task(m, opt, t, &bb, o->finetune_steps, 1L << 30, 0, NULL, NULL);
+        if (s == HS_OK) s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
+        if (s != HS_OK) goto done;
+        r->metric_finetuned = ev.metric;
+        r->loss_pruned = ev.loss;
+    }
+    if (!isfinite(r->metric_pruned) || !isfinite(r->metric_finetuned)) {
+        s = hs_error_set(HS_ERR_NUMERIC, "metric is not finite after pruning (%g, %g)", r->metric_pruned,
+                         r->metric_finetuned);
+        goto done;
+    }
+    r->heads_total = N;
+    r->heads_kept = 0;
+    for (int i = 0; i < N; i++)
+        r->heads_kept += r->mask[i] && !m->layer_off[i / H];
+    r->params_total = 0;
+    for (int i = 0; i < HS_NUM_PARAMS; i++)
+        if (i != HS_P_GATES) r->params_total += (long)m->info[i].count;
+    r->params_kept = hs_params_kept(m, r->mask);
+    s = measure(m, t, &bb, o, r);
+done:
+    r->seconds = now() - t0;
+    hs_free(ctx);
+    hs_adamw_destroy(&opt);
+    hs_batch_buf_free(&bb);
+    hs_model_destroy(&m);
+    return s;
+}

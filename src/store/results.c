@@ -1,0 +1,561 @@
+/* results.c — the sweep results file (see results.h). Sizes: a sweep has
+ * up to ~10⁵ points; rows are a few hundred bytes, masks L·H bytes. */
+#include "results.h"
+
+#include <errno.h>
+#include <math.h>
+#include <spawn.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/alloc.h"
+#include "h5util.h"
+
+extern char **environ;
+
+struct hs_results {
+    hid_t file;
+    hid_t points, bases, masks, importance, curves, errors, base_errors;
+    hid_t point_type, base_type, error_type;
+    long n_points, n_base;
+    int lmax, hmax;
+    uint64_t fingerprint;
+    char *sweep_text;
+    char path[4096];
+    int writing;
+    double last_sync;
+};
+
+static hid_t str_type(size_t n)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    H5Tset_size(t, n);
+    H5Tset_strpad(t, H5T_STR_NULLTERM);
+    return t;
+}
+
+static hid_t make_point_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_point_row));
+    hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
+#define F(field, type) H5Tinsert(t, #field, offsetof(hs_point_row, field), type)
+    F(id, H5T_NATIVE_INT64);
+    F(task, name);
+    F(method, name);
+    F(ratio, H5T_NATIVE_DOUBLE);
+    F(seed, H5T_NATIVE_INT64);
+    F(base, H5T_NATIVE_INT64);
+    F(status, H5T_NATIVE_INT8);
+    F(attempts, H5T_NATIVE_INT32);
+    F(rank, H5T_NATIVE_INT32);
+    F(host, host);
+    F(start_time, H5T_NATIVE_DOUBLE);
+    F(end_time, H5T_NATIVE_DOUBLE);
+    F(wall_seconds, H5T_NATIVE_DOUBLE);
+    F(metric_base, H5T_NATIVE_DOUBLE);
+    F(metric_pruned, H5T_NATIVE_DOUBLE);
+    F(metric_finetuned, H5T_NATIVE_DOUBLE);
+    F(loss, H5T_NATIVE_DOUBLE);
+    F(heads_kept, H5T_NATIVE_INT32);
+    F(heads_total, H5T_NATIVE_INT32);
+    F(params_kept, H5T_NATIVE_INT64);
+    F(params_total, H5T_NATIVE_INT64);
+    F(flops_ratio, H5T_NATIVE_DOUBLE);
+    F(latency_ratio, H5T_NATIVE_DOUBLE);
+    F(shrink_max_diff, H5T_NATIVE_DOUBLE);
+    F(evals, H5T_NATIVE_INT64);
+    F(curve_len, H5T_NATIVE_INT32);
+#undef F
+    H5Tclose(name);
+    H5Tclose(host);
+    return t;
+}
+
+static hid_t make_base_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_base_row));
+    hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
+#define F(field, type) H5Tinsert(t, #field, offsetof(hs_base_row, field), type)
+    F(id, H5T_NATIVE_INT64);
+    F(task, name);
+    F(seed, H5T_NATIVE_INT64);
+    F(status, H5T_NATIVE_INT8);
+    F(attempts, H5T_NATIVE_INT32);
+    F(rank, H5T_NATIVE_INT32);
+    F(host, host);
+    F(start_time, H5T_NATIVE_DOUBLE);
+    F(end_time, H5T_NATIVE_DOUBLE);
+    F(wall_seconds, H5T_NATIVE_DOUBLE);
+    F(metric, H5T_NATIVE_DOUBLE);
+    F(loss, H5T_NATIVE_DOUBLE);
+#undef F
+    H5Tclose(name);
+    H5Tclose(host);
+    return t;
+}
+
+static void close_ids(hs_results *r)
+{
+    hid_t *ds[] = {&r->points, &r->bases, &r->masks, &r->importance, &r->curves, &r->errors,
+                   &r->base_errors};
+    for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++)
+        if (*ds[i] > 0) {
+            H5Dclose(*ds[i]);
+            *ds[i] = 0;
+        }
+    hid_t *ty[] = {&r->point_type, &r->base_type, &r->error_type};
+    for (size_t i = 0; i < sizeof ty / sizeof ty[0]; i++)
+        if (*ty[i] > 0) {
+            H5Tclose(*ty[i]);
+            *ty[i] = 0;
+        }
+}
+
+/* A chunked dataset of `rank` dims, chunked one row (or 64 rows) at a time. */
+static hid_t create_ds(hid_t f, const char *name, hid_t type, int rank, const hsize_t *dims,
+                       const void *fill)
+{
+    hsize_t chunk[3];
+    for (int i = 0; i < rank; i++) chunk[i] = dims[i] ? dims[i] : 1;
+    chunk[0] = rank == 1 ? (dims[0] < 64 ? (dims[0] ? dims[0] : 1) : 64) : 1;
+    hid_t sp = H5Screate_simple(rank, dims, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    H5Pset_chunk(dcpl, rank, chunk);
+    if (fill) H5Pset_fill_value(dcpl, type, fill);
+    H5Pset_fill_time(dcpl, H5D_FILL_TIME_ALLOC);
+    hid_t ds = H5Dcreate2(f, name, type, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    H5Pclose(dcpl);
+    H5Sclose(sp);
+    return ds;
+}
+
+static hid_t fapl_latest(void)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST); /* SWMR needs it */
+    return fapl;
+}
+
+static hs_status write_rows(hid_t ds, hid_t type, long i, const void *row)
+{
+    hsize_t start = (hsize_t)i, count = 1;
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &count, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = H5Dwrite(ds, type, ms, fs, H5P_DEFAULT, row);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return st < 0 ? hs_error_set(HS_ERR_IO, "cannot write a row of the results file (disk full?)") : HS_OK;
+}
+
+/* Writes a [1][a][b] slab at row i of a rank-3 dataset (or [1][a] of rank 2). */
+static hs_status write_slab(hid_t ds, hid_t memtype, long i, int rank, hsize_t a, hsize_t b, const void *buf)
+{
+    hsize_t start[3] = {(hsize_t)i, 0, 0}, count[3] = {1, a, b};
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    herr_t st = H5Dwrite(ds, memtype, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return st < 0 ? hs_error_set(HS_ERR_IO, "cannot write the results file (disk full?)") : HS_OK;
+}
+
+static hs_status read_slab(hid_t ds, hid_t memtype, long i, int rank, hsize_t a, hsize_t b, void *buf)
+{
+    hsize_t start[3] = {(hsize_t)i, 0, 0}, count[3] = {1, a, b};
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, start, NULL, count, NULL);
+    herr_t st = H5Dread(ds, memtype, ms, fs, H5P_DEFAULT, buf);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    return st < 0 ? hs_error_set(HS_ERR_INPUT, "cannot read the results file (damaged?)") : HS_OK;
+}
+
+static void base_group(char *buf, size_t n, const char *task, long seed)
+{
+    snprintf(buf, n, "/checkpoints/%s/seed_%ld", task, seed);
+}
+
+static hs_status create_all(hs_results *r, const hs_results_layout *lay)
+{
+    hid_t f = r->file;
+    char when[64];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+    HS_CHECK(hs_h5_attr_write_str(f, "format", HS_RESULTS_FORMAT));
+    HS_CHECK(hs_h5_attr_write_long(f, "format_version", HS_RESULTS_VERSION));
+    HS_CHECK(hs_h5_attr_write_str(f, "tool_version", lay->tool_version));
+    HS_CHECK(hs_h5_attr_write_str(f, "created", when));
+    HS_CHECK(hs_h5_attr_write_str(f, "sweep_path", lay->sweep_path));
+    HS_CHECK(hs_h5_attr_write_str(f, "sweep_text", lay->sweep_text));
+    HS_CHECK(hs_h5_attr_write_str(f, "mask_absent", "255 marks a head the task's model does not have"));
+    char fp[32];
+    snprintf(fp, sizeof fp, "%016llx", (unsigned long long)lay->fingerprint);
+    HS_CHECK(hs_h5_attr_write_str(f, "fingerprint", fp));
+    int lmax = 1, hmax = 1;
+    for (int t = 0; t < lay->n_tasks; t++) {
+        if (lay->task_shapes[t].layers > lmax) lmax = lay->task_shapes[t].layers;
+        if (lay->task_shapes[t].heads > hmax) hmax = lay->task_shapes[t].heads;
+    }
+    HS_CHECK(hs_h5_attr_write_long(f, "max_layers", lmax));
+    HS_CHECK(hs_h5_attr_write_long(f, "max_heads", hmax));
+    r->lmax = lmax;
+    r->hmax = hmax;
+    r->n_points = lay->n_points;
+    r->n_base = lay->n_base;
+    r->fingerprint = lay->fingerprint;
+
+    const hsize_t np = (hsize_t)lay->n_points, nb = (hsize_t)lay->n_base;
+    const hsize_t dm[3] = {np, (hsize_t)lmax, (hsize_t)hmax}, dc[2] = {np, HS_CURVE_WIDTH};
+    const uint8_t absent = HS_MASK_ABSENT;
+    const float fnan = NAN;
+    const double dnan = NAN;
+    r->points = create_ds(f, "points", r->point_type, 1, &np, NULL);
+    r->bases = create_ds(f, "base_jobs", r->base_type, 1, &nb, NULL);
+    r->masks = create_ds(f, "masks", H5T_NATIVE_UINT8, 3, dm, &absent);
+    r->importance = create_ds(f, "importance", H5T_NATIVE_FLOAT, 3, dm, &fnan);
+    r->curves = create_ds(f, "curves", H5T_NATIVE_DOUBLE, 2, dc, &dnan);
+    r->errors = create_ds(f, "errors", r->error_type, 1, &np, NULL);
+    r->base_errors = create_ds(f, "base_errors", r->error_type, 1, &nb, NULL);
+    if (r->points < 0 || r->bases < 0 || r->masks < 0 || r->importance < 0 || r->curves < 0 ||
+        r->errors < 0 || r->base_errors < 0)
+        return hs_error_set(HS_ERR_IO, "%s: cannot create the results datasets (disk full?)", r->path);
+    for (long i = 0; i < lay->n_points; i++)
+        HS_CHECK(write_rows(r->points, r->point_type, i, &lay->points[i]));
+    for (long i = 0; i < lay->n_base; i++)
+        HS_CHECK(write_rows(r->bases, r->base_type, i, &lay->bases[i]));
+
+    hid_t tasks = H5Gcreate2(f, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+    if (tasks < 0) return hs_error_set(HS_ERR_IO, "%s: cannot create /tasks", r->path);
+    hs_status s = HS_OK;
+    for (int t = 0; t < lay->n_tasks && s == HS_OK; t++) {
+        hid_t g = H5Gcreate2(tasks, lay->task_names[t], H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        if (g < 0) {
+            s = hs_error_set(HS_ERR_IO, "%s: cannot create /tasks/%s", r->path, lay->task_names[t]);
+            break;
+        }
+        const hs_config *c = &lay->task_shapes[t];
+        const struct { const char *n; long v; } shape[] = {
+            {"vocab", c->vocab}, {"seq_len", c->seq_len}, {"d_model", c->d_model}, {"heads", c->heads},
+            {"layers", c->layers}, {"d_ff", c->d_ff}, {"n_out", c->n_out}, {"lm", c->lm},
+            {"causal", c->causal}, {"patch_dim", c->patch_dim}};
+        for (size_t k = 0; k < sizeof shape / sizeof shape[0] && s == HS_OK; k++)
+            s = hs_h5_attr_write_long(g, shape[k].n, shape[k].v);
+        for (int k = 0; k < lay->n_task_attrs[t] && s == HS_OK; k++) {
+            const hs_attr *a = &lay->task_attrs[t][k];
+            if (a->type == HS_ATTR_STR) s = hs_h5_attr_write_str(g, a->name, a->s);
+            else if (a->type == HS_ATTR_LONG) s = hs_h5_attr_write_long(g, a->name, a->l);
+            else s = hs_h5_attr_write_double(g, a->name, a->d);
+        }
+        H5Gclose(g);
+    }
+    H5Gclose(tasks);
+    for (long i = 0; i < lay->n_base && s == HS_OK; i++) {
+        char grp[256];
+        base_group(grp, sizeof grp, lay->bases[i].task, (long)lay->bases[i].seed);
+        s = hs_checkpoint_create_layout(f, grp, &lay->base_shapes[i], NULL, 0, r->path);
+    }
+    return s;
+}
+
+hs_status hs_results_create(hs_results **out, const char *path, const hs_results_layout *lay)
+{
+    *out = NULL;
+    if (access(path, F_OK) == 0)
+        return hs_error_set(HS_ERR_INPUT, "%s already exists (it is not this sweep's file, or use --restart)", path);
+    hs_results *r;
+    HS_CHECK(hs_calloc((void **)&r, 1, sizeof *r, "results handle"));
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->point_type = make_point_type();
+    r->base_type = make_base_type();
+    r->error_type = str_type(HS_ERROR_LEN);
+    hid_t fapl = fapl_latest();
+    r->file = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    H5Pclose(fapl);
+    hs_status s = r->file < 0 ? hs_error_set(HS_ERR_IO, "cannot create %s: %s", path, strerror(errno))
+                              : create_all(r, lay);
+    if (s == HS_OK) {
+        size_t n = strlen(lay->sweep_text) + 1;
+        s = hs_calloc((void **)&r->sweep_text, n, 1, "sweep text");
+        if (s == HS_OK) memcpy(r->sweep_text, lay->sweep_text, n);
+    }
+    /* every object exists: switch to single-writer/multiple-reader mode */
+    if (s == HS_OK && (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0 || H5Fstart_swmr_write(r->file) < 0))
+        s = hs_error_set(HS_ERR_IO, "%s: cannot start SWMR writing", path);
+    if (s != HS_OK) {
+        close_ids(r);
+        if (r->file > 0) H5Fclose(r->file);
+        remove(path); /* ours, just created: nothing of the user's is lost */
+        hs_free(r->sweep_text);
+        hs_free(r);
+        return s;
+    }
+    r->writing = 1;
+    *out = r;
+    return HS_OK;
+}
+
+/* Clears the "open for writing" mark a crash leaves (as the brief measured:
+ * h5clear -s alone damaged the file, with --increment=0 it is repaired). */
+static hs_status repair(const char *path)
+{
+    fprintf(stderr, "headsweep: %s was not closed cleanly (a crash or a kill); repairing it with h5clear\n",
+            path);
+    char *argv[] = {"h5clear", "-s", "--increment=0", (char *)path, NULL};
+    pid_t pid;
+    if (posix_spawnp(&pid, "h5clear", NULL, NULL, argv, environ) != 0)
+        return hs_error_set(HS_ERR_INPUT, "%s needs repair but h5clear is missing (install the Debian package hdf5-tools)",
+                            path);
+    int st = 0;
+    if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        return hs_error_set(HS_ERR_INPUT, "%s: h5clear could not repair it (exit %d)", path,
+                            WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    return HS_OK;
+}
+
+static hs_status open_all(hs_results *r)
+{
+    hid_t f = r->file;
+    char fmt[64];
+    hs_status s = hs_h5_attr_read_str(f, "format", fmt, sizeof fmt, r->path);
+    if (s != HS_OK || strcmp(fmt, HS_RESULTS_FORMAT)) {
+        hs_error_clear();
+        return hs_error_set(HS_ERR_INPUT, "%s is not a headsweep results file (attribute format = \"%s\" expected)",
+                            r->path, HS_RESULTS_FORMAT);
+    }
+    long v;
+    HS_CHECK(hs_h5_attr_read_long(f, "format_version", &v, r->path));
+    if (v != HS_RESULTS_VERSION)
+        return hs_error_set(HS_ERR_INPUT, "%s: results format version %ld, this headsweep reads %d", r->path, v,
+                            HS_RESULTS_VERSION);
+    HS_CHECK(hs_h5_attr_read_long(f, "max_layers", &v, r->path));
+    r->lmax = (int)v;
+    HS_CHECK(hs_h5_attr_read_long(f, "max_heads", &v, r->path));
+    r->hmax = (int)v;
+    char fp[32];
+    HS_CHECK(hs_h5_attr_read_str(f, "fingerprint", fp, sizeof fp, r->path));
+    r->fingerprint = strtoull(fp, NULL, 16);
+    /* the sweep text can be long: read it through a buffer sized from the attribute */
+    hid_t a = H5Aopen(f, "sweep_text", H5P_DEFAULT);
+    if (a < 0) return hs_error_set(HS_ERR_INPUT, "%s: attribute sweep_text is missing", r->path);
+    hid_t t = H5Aget_type(a);
+    size_t n = H5Tget_size(t) + 2;
+    H5Tclose(t);
+    H5Aclose(a);
+    HS_CHECK(hs_calloc((void **)&r->sweep_text, n, 1, "sweep text"));
+    HS_CHECK(hs_h5_attr_read_str(f, "sweep_text", r->sweep_text, n, r->path));
+    const char *names[] = {"points", "base_jobs", "masks", "importance", "curves", "errors", "base_errors"};
+    hid_t *ids[] = {&r->points, &r->bases, &r->masks, &r->importance, &r->curves, &r->errors, &r->base_errors};
+    for (int i = 0; i < 7; i++) {
+        *ids[i] = H5Dopen2(f, names[i], H5P_DEFAULT);
+        if (*ids[i] < 0) {
+            *ids[i] = 0;
+            return hs_error_set(HS_ERR_INPUT, "%s: dataset /%s is missing (damaged file?)", r->path, names[i]);
+        }
+    }
+    hsize_t dims[3];
+    hid_t sp = H5Dget_space(r->points);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    r->n_points = (long)dims[0];
+    sp = H5Dget_space(r->bases);
+    H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    r->n_base = (long)dims[0];
+    sp = H5Dget_space(r->masks);
+    int rank = H5Sget_simple_extent_ndims(sp);
+    if (rank == 3) H5Sget_simple_extent_dims(sp, dims, NULL);
+    H5Sclose(sp);
+    if (rank != 3 || dims[0] != (hsize_t)r->n_points || dims[1] != (hsize_t)r->lmax || dims[2] != (hsize_t)r->hmax)
+        return hs_error_set(HS_ERR_INPUT, "%s: /masks does not match /points and max_layers/max_heads", r->path);
+    return HS_OK;
+}
+
+hs_status hs_results_open(hs_results **out, const char *path, int write)
+{
+    *out = NULL;
+    hid_t probe;
+    /* missing, unreadable or non-HDF5 files are reported here */
+    if (!write) {
+        FILE *f = fopen(path, "rb");
+        if (!f) return hs_error_set(HS_ERR_INPUT, "cannot open %s: %s", path, strerror(errno));
+        fclose(f);
+        if (H5Fis_hdf5(path) <= 0)
+            return hs_error_set(HS_ERR_INPUT, "%s is not an HDF5 file (expected a headsweep results file)", path);
+    } else if (H5Fis_hdf5(path) <= 0) {
+        return hs_error_set(HS_ERR_INPUT, "%s is not an HDF5 file (expected a headsweep results file)", path);
+    }
+    hs_results *r;
+    HS_CHECK(hs_calloc((void **)&r, 1, sizeof *r, "results handle"));
+    snprintf(r->path, sizeof r->path, "%s", path);
+    r->point_type = make_point_type();
+    r->base_type = make_base_type();
+    r->error_type = str_type(HS_ERROR_LEN);
+    hid_t fapl = fapl_latest();
+    hs_status s = HS_OK;
+    if (write) {
+        probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
+        if (probe < 0) { /* left open for writing by a crash */
+            s = repair(path);
+            if (s == HS_OK) probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
+        }
+        if (s == HS_OK && probe < 0)
+            s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it for writing (damaged, or another run is using it?)",
+                             path);
+        r->file = probe;
+    } else {
+        r->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+        if (r->file < 0) r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
+        if (r->file < 0) s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it (damaged?)", path);
+    }
+    H5Pclose(fapl);
+    if (s == HS_OK) s = open_all(r);
+    if (s == HS_OK && write && H5Fstart_swmr_write(r->file) < 0)
+        s = hs_error_set(HS_ERR_IO, "%s: cannot start SWMR writing", path);
+    if (s != HS_OK) {
+        close_ids(r);
+        if (r->file > 0) H5Fclose(r->file);
+        hs_free(r->sweep_text);
+        hs_free(r);
+        return s;
+    }
+    r->writing = write;
+    *out = r;
+    return HS_OK;
+}
+
+hs_status hs_results_close(hs_results **rp)
+{
+    if (!rp || !*rp) return HS_OK;
+    hs_results *r = *rp;
+    hs_status s = HS_OK;
+    if (r->writing && H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0)
+        s = hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+    close_ids(r);
+    if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK)
+        s = hs_error_set(HS_ERR_IO, "%s: cannot close (disk full?)", r->path);
+    hs_free(r->sweep_text);
+    hs_free(r);
+    *rp = NULL;
+    return s;
+}
+
+long hs_results_n_points(const hs_results *r) { return r->n_points; }
+long hs_results_n_base(const hs_results *r) { return r->n_base; }
+int hs_results_max_layers(const hs_results *r) { return r->lmax; }
+int hs_results_max_heads(const hs_results *r) { return r->hmax; }
+uint64_t hs_results_fingerprint(const hs_results *r) { return r->fingerprint; }
+const char *hs_results_sweep_text(const hs_results *r) { return r->sweep_text; }
+
+static hs_status write_error(hs_results *r, hid_t ds, long i, const char *error)
+{
+    char buf[HS_ERROR_LEN] = {0};
+    if (error) snprintf(buf, sizeof buf, "%s", error);
+    return write_rows(ds, r->error_type, i, buf);
+}
+
+hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
+                                 const uint8_t *mask, const float *importance, const double *curve,
+                                 const char *error)
+{
+    HS_ASSERT(i >= 0 && i < r->n_points);
+    if (mask) HS_CHECK(write_slab(r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
+    if (importance) HS_CHECK(write_slab(r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
+    if (curve) HS_CHECK(write_slab(r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
+    HS_CHECK(write_error(r, r->errors, i, error));
+    /* the row last: a reader that sees status done also sees its arrays */
+    HS_CHECK(write_rows(r->points, r->point_type, i, row));
+    hid_t ds[] = {r->masks, r->importance, r->curves, r->errors, r->points};
+    for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++)
+        if (H5Dflush(ds[k]) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+    return HS_OK;
+}
+
+hs_status hs_results_write_base(hs_results *r, long i, const hs_base_row *row, const hs_model *m,
+                                const char *error)
+{
+    HS_ASSERT(i >= 0 && i < r->n_base);
+    if (m) {
+        char grp[256];
+        base_group(grp, sizeof grp, row->task, (long)row->seed);
+        HS_CHECK(hs_checkpoint_write_params(r->file, grp, m, r->path));
+    }
+    HS_CHECK(write_error(r, r->base_errors, i, error));
+    HS_CHECK(write_rows(r->bases, r->base_type, i, row));
+    if (H5Dflush(r->base_errors) < 0 || H5Dflush(r->bases) < 0)
+        return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+    return HS_OK;
+}
+
+hs_status hs_results_read_points(hs_results *r, hs_point_row *rows)
+{
+    if (r->n_points == 0) return HS_OK;
+    if (!r->writing) H5Drefresh(r->points);
+    if (H5Dread(r->points, r->point_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
+        return hs_error_set(HS_ERR_INPUT, "%s: cannot read /points (damaged?)", r->path);
+    return HS_OK;
+}
+
+hs_status hs_results_read_bases(hs_results *r, hs_base_row *rows)
+{
+    if (r->n_base == 0) return HS_OK;
+    if (!r->writing) H5Drefresh(r->bases);
+    if (H5Dread(r->bases, r->base_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
+        return hs_error_set(HS_ERR_INPUT, "%s: cannot read /base_jobs (damaged?)", r->path);
+    return HS_OK;
+}
+
+hs_status hs_results_read_point_arrays(hs_results *r, long i, uint8_t *mask, float *importance,
+                                       double *curve)
+{
+    if (!r->writing) {
+        H5Drefresh(r->masks);
+        H5Drefresh(r->importance);
+        H5Drefresh(r->curves);
+    }
+    if (mask) HS_CHECK(read_slab(r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
+    if (importance) HS_CHECK(read_slab(r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
+    if (curve) HS_CHECK(read_slab(r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
+    return HS_OK;
+}
+
+hs_status hs_results_read_error(hs_results *r, long i, int base, char *buf, size_t n)
+{
+    char tmp[HS_ERROR_LEN + 1] = {0};
+    hid_t ds = base ? r->base_errors : r->errors;
+    if (!r->writing) H5Drefresh(ds);
+    hsize_t start = (hsize_t)i, count = 1;
+    hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &count, NULL);
+    H5Sselect_hyperslab(fs, H5S_SELECT_SET, &start, NULL, &count, NULL);
+    herr_t st = H5Dread(ds, r->error_type, ms, fs, H5P_DEFAULT, tmp);
+    H5Sclose(ms);
+    H5Sclose(fs);
+    if (st < 0) return hs_error_set(HS_ERR_INPUT, "%s: cannot read an error text", r->path);
+    snprintf(buf, n, "%s", tmp);
+    return HS_OK;
+}
+
+hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out)
+{
+    hs_base_row row;
+    HS_CHECK(read_slab(r->bases, r->base_type, i, 1, 1, 1, &row));
+    char grp[256];
+    base_group(grp, sizeof grp, row.task, (long)row.seed);
+    return hs_checkpoint_read(r->file, grp, r->path, out);
+}
+
+hs_status hs_results_sync(hs_results *r)
+{
+    if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush", r->path);
+    /* HDF5 has no fsync: open the path and sync its inode */
+    FILE *f = fopen(r->path, "rb");
+    if (f) {
+        fsync(fileno(f));
+        fclose(f);
+    }
+    return HS_OK;
+}

@@ -1,0 +1,133 @@
+/* results.h — the sweep's one results file (DESIGN.md "The results file";
+ * layout in docs/results-format.md).
+ *
+ * Root attributes: format "headsweep-results", format_version, tool_version,
+ * created, sweep_path, sweep_text (the whole sweep file), fingerprint.
+ * Datasets, all created before any work starts (SWMR forbids creating
+ * objects later): /points [N] and /base_jobs [B] (compound rows), /masks
+ * [N][Lmax][Hmax] uint8 (255 = no such head in this task's model),
+ * /importance [N][Lmax][Hmax] float32, /curves [N][C] float64 (NaN-padded),
+ * /errors [N] and /base_errors [B] (fixed-length text), /checkpoints/<task>/
+ * seed_<s> (a checkpoint group per base job, parameters written when the job
+ * is done), /tasks/<name> (attributes of each task).
+ *
+ * One writer (the coordinator). After creation the file is switched to SWMR
+ * writing; every row written is flushed, so `status`, `query` and h5py read
+ * it while the sweep runs. */
+#ifndef HS_STORE_RESULTS_H
+#define HS_STORE_RESULTS_H
+
+#include <hdf5.h>
+#include <stdint.h>
+
+#include "../core/model.h"
+#include "checkpoint.h"
+
+#define HS_RESULTS_FORMAT "headsweep-results"
+#define HS_RESULTS_VERSION 1
+#define HS_NAME_LEN 32
+#define HS_HOST_LEN 64
+#define HS_ERROR_LEN 256
+#define HS_CURVE_WIDTH 128
+#define HS_MASK_ABSENT 255
+
+enum { HS_STATUS_PENDING = 0, HS_STATUS_DONE = 1, HS_STATUS_FAILED = 2 };
+
+/* One row of /points. */
+typedef struct {
+    int64_t id;
+    char task[HS_NAME_LEN];
+    char method[HS_NAME_LEN]; /* the method entry's label */
+    double ratio;
+    int64_t seed;
+    int64_t base;             /* row of /base_jobs this point depends on */
+    int8_t status;
+    int32_t attempts;
+    int32_t rank;
+    char host[HS_HOST_LEN];
+    double start_time, end_time, wall_seconds; /* unix seconds */
+    double metric_base, metric_pruned, metric_finetuned, loss;
+    int32_t heads_kept, heads_total;
+    int64_t params_kept, params_total;
+    double flops_ratio, latency_ratio, shrink_max_diff;
+    int64_t evals;
+    int32_t curve_len;
+} hs_point_row;
+
+/* One row of /base_jobs. */
+typedef struct {
+    int64_t id;
+    char task[HS_NAME_LEN];
+    int64_t seed;
+    int8_t status;
+    int32_t attempts;
+    int32_t rank;
+    char host[HS_HOST_LEN];
+    double start_time, end_time, wall_seconds;
+    double metric, loss; /* test split after training */
+} hs_base_row;
+
+/* What the coordinator knows before any work: the grid and the shapes. */
+typedef struct {
+    const char *sweep_path, *sweep_text, *tool_version;
+    uint64_t fingerprint;
+    long n_points, n_base;
+    const hs_point_row *points;   /* initial rows (pending) */
+    const hs_base_row *bases;
+    int n_tasks;
+    const char *const *task_names;
+    const hs_config *task_shapes;  /* model shape per task (checkpoint layout) */
+    const hs_attr *const *task_attrs; /* per task: attributes of /tasks/<name> */
+    const int *n_task_attrs;
+    const hs_config *base_shapes;  /* per base job: its model shape (checkpoint layout) */
+} hs_results_layout;
+
+typedef struct hs_results hs_results;
+
+/* Creates path (which must not exist) with every dataset, then switches to
+ * SWMR writing. */
+hs_status hs_results_create(hs_results **out, const char *path, const hs_results_layout *lay);
+
+/* Opens an existing results file. write = 1: for resuming (SWMR writing; a
+ * file left open by a crash is repaired with `h5clear -s --increment=0`
+ * first, with a message on stderr); write = 0: read-only, live (SWMR read). */
+hs_status hs_results_open(hs_results **out, const char *path, int write);
+
+/* Closes (flushes) and frees; NULL is fine. */
+hs_status hs_results_close(hs_results **r);
+
+/* Sizes and root attributes of an open file. */
+long hs_results_n_points(const hs_results *r);
+long hs_results_n_base(const hs_results *r);
+int hs_results_max_layers(const hs_results *r);
+int hs_results_max_heads(const hs_results *r);
+uint64_t hs_results_fingerprint(const hs_results *r);
+/* The stored sweep text (owned by r). */
+const char *hs_results_sweep_text(const hs_results *r);
+
+/* Writes point i's row, mask/importance ([Lmax][Hmax]) and curve (NULL
+ * leaves them), and error text (NULL = ""), then flushes. */
+hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
+                                 const uint8_t *mask, const float *importance, const double *curve,
+                                 const char *error);
+
+/* Writes base job i's row, error text, and (when m is non-NULL) its
+ * parameters into its checkpoint group; flushes. */
+hs_status hs_results_write_base(hs_results *r, long i, const hs_base_row *row, const hs_model *m,
+                                const char *error);
+
+/* Reads all rows (arrays of n_points / n_base owned by the caller). */
+hs_status hs_results_read_points(hs_results *r, hs_point_row *rows);
+hs_status hs_results_read_bases(hs_results *r, hs_base_row *rows);
+/* Reads point i's mask and importance ([Lmax][Hmax]); curve [HS_CURVE_WIDTH] may be NULL. */
+hs_status hs_results_read_point_arrays(hs_results *r, long i, uint8_t *mask, float *importance,
+                                       double *curve);
+/* Reads the error text of point i (or of base job i when base = 1). */
+hs_status hs_results_read_error(hs_results *r, long i, int base, char *buf, size_t n);
+/* Loads base job i's model from its checkpoint group. */
+hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out);
+
+/* Makes sure everything written so far is on disk (fsync). */
+hs_status hs_results_sync(hs_results *r);
+
+#endif

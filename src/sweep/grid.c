@@ -1,0 +1,384 @@
+/* grid.c — a loaded sweep's grid, keys, canonical text, fingerprint, diff and
+ * cost estimate (see config.h for the order and the key recipes,
+ * docs/sweep-file.md for the cost model).
+ *
+ * The grid is O(T·M·R·S) records of a few words (a 10,000-point sweep is
+ * under 1 MB); the canonical text is one short line per setting. */
+#include "config.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/alloc.h"
+#include "../core/rng.h"
+
+/* --- keys ------------------------------------------------------------------- */
+
+uint64_t hs_sweep_base_key(const hs_sweep *sw, int task, int seed)
+{
+    uint64_t k = hs_key_str(hs_key_u64(0, sw->seed), sw->tasks[task].name);
+    return hs_key_str(hs_key_u64(k, (uint64_t)sw->seeds[seed]), "base");
+}
+
+uint64_t hs_sweep_data_seed(const hs_sweep *sw, int task, int seed)
+{
+    uint64_t k = hs_key_str(hs_key_u64(0, sw->seed), sw->tasks[task].name);
+    return hs_key_str(hs_key_u64(k, (uint64_t)sw->seeds[seed]), "data");
+}
+
+uint64_t hs_sweep_point_key(const hs_sweep *sw, int task, int method, int ratio, int seed)
+{
+    uint64_t k = hs_key_str(hs_key_u64(0, sw->seed), sw->tasks[task].name);
+    k = hs_key_f64(hs_key_str(k, sw->methods[method].label), sw->ratios[ratio]);
+    return hs_key_str(hs_key_u64(k, (uint64_t)sw->seeds[seed]), "point");
+}
+
+long hs_sweep_point_id(const hs_sweep *sw, int task, int method, int ratio, int seed)
+{
+    HS_ASSERT(task >= 0 && task < sw->n_tasks && method >= 0 && method < sw->n_methods && ratio >= 0 &&
+              ratio < sw->n_ratios && seed >= 0 && seed < sw->n_seeds);
+    return (((long)task * sw->n_methods + method) * sw->n_ratios + ratio) * sw->n_seeds + seed;
+}
+
+/* --- canonical text ------------------------------------------------------------ */
+
+typedef struct {
+    char *s;
+    size_t len, cap;
+    hs_status st;
+} strbuf;
+
+static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(strbuf *b, const char *fmt, ...)
+{
+    if (b->st != HS_OK) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + (size_t)n + 1 > cap) cap *= 2;
+        char *s;
+        b->st = hs_calloc((void **)&s, cap, 1, "sweep text");
+        if (b->st != HS_OK) return;
+        if (b->len) memcpy(s, b->s, b->len);
+        hs_free(b->s);
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* A string value quoted, with '"', '\\' and control characters escaped so
+ * that every setting stays on its own line. */
+static void sb_quoted(strbuf *b, const char *s)
+{
+    sb_printf(b, "\"");
+    for (; *s; s++) {
+        const unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            sb_printf(b, "\\%c", c);
+        else if (c < 32 || c == 127)
+            sb_printf(b, "\\x%02x", c);
+        else
+            sb_printf(b, "%c", c);
+    }
+    sb_printf(b, "\"");
+}
+
+static void canon_task(strbuf *b, const hs_sweep_task *t)
+{
+    const hs_task_spec *s = &t->spec;
+    const char *n = t->name;
+    sb_printf(b, "task %s.kind = %s\n", n, s->kind);
+    /* the kind's own settings; 0 / absent = the kind's default */
+#define STR(f)                                              \
+    do {                                                    \
+        sb_printf(b, "task %s." #f " = ", n);               \
+        if (s->f) sb_quoted(b, s->f); else sb_printf(b, "default"); \
+        sb_printf(b, "\n");                                 \
+    } while (0)
+#define NUM(f, fmt, cast)                                                         \
+    do {                                                                          \
+        if (s->f) sb_printf(b, "task %s." #f " = " fmt "\n", n, (cast)s->f);      \
+        else sb_printf(b, "task %s." #f " = default\n", n);                       \
+    } while (0)
+    if (!strcmp(s->kind, "synthetic")) {
+        STR(generator);
+        NUM(seq_len, "%d", int);
+        NUM(symbols, "%d", int);
+        NUM(brackets, "%d", int);
+        NUM(n_train, "%ld", long);
+        NUM(n_prune, "%ld", long);
+        NUM(n_test, "%ld", long);
+    } else if (!strcmp(s->kind, "tsv")) {
+        STR(path);
+        STR(tokenizer);
+        NUM(max_len, "%d", int);
+        NUM(vocab_size, "%d", int);
+        NUM(min_count, "%d", int);
+        NUM(prune_fraction, "%.17g", double);
+    } else if (!strcmp(s->kind, "images")) {
+        STR(path);
+        NUM(patch, "%d", int);
+        NUM(prune_fraction, "%.17g", double);
+        NUM(n_train, "%ld", long);
+    } else {
+        STR(path);
+        NUM(seq_len, "%d", int);
+        NUM(n_train, "%ld", long);
+        NUM(n_prune, "%ld", long);
+        NUM(n_test, "%ld", long);
+    }
+#undef STR
+#undef NUM
+    const hs_sweep_shape *m = &t->model;
+    sb_printf(b, "task %s.model = d_model %d, heads %d, layers %d, d_ff %d\n", n, m->d_model, m->heads, m->layers,
+              m->d_ff);
+    const hs_sweep_train *r = &t->train;
+    sb_printf(b, "task %s.train = steps %ld, batch %d, lr %.17g, warmup %ld, weight_decay %.17g, clip %.17g\n", n,
+              r->steps, r->batch, r->lr, r->warmup, r->weight_decay, r->clip);
+}
+
+static void canon_method(strbuf *b, const hs_sweep_method *e)
+{
+    const hs_method *m = e->method;
+    sb_printf(b, "method %s.method = %s\n", e->label, m->name);
+    for (int i = 0; i < m->n_settings; i++) {
+        const hs_setting_def *d = &m->settings[i];
+        const double v = e->set.v[i];
+        sb_printf(b, "method %s.%s = ", e->label, d->name);
+        switch (d->type) {
+        case HS_SET_BOOL: sb_printf(b, "%s\n", v != 0 ? "true" : "false"); break;
+        case HS_SET_CHOICE: sb_printf(b, "%s\n", d->choices[(int)v]); break;
+        default: sb_printf(b, "%.17g\n", v); break;
+        }
+    }
+}
+
+hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
+{
+    strbuf b = {0};
+    *out = NULL;
+    sb_printf(&b, "format = headsweep-sweep-1\n");
+    sb_printf(&b, "name = ");
+    sb_quoted(&b, sw->name);
+    sb_printf(&b, "\nseed = %llu\nseeds = [", (unsigned long long)sw->seed);
+    for (int i = 0; i < sw->n_seeds; i++) sb_printf(&b, "%s%ld", i ? ", " : "", sw->seeds[i]);
+    sb_printf(&b, "]\nratios = [");
+    for (int i = 0; i < sw->n_ratios; i++) sb_printf(&b, "%s%.17g", i ? ", " : "", sw->ratios[i]);
+    sb_printf(&b, "]\ntasks = [");
+    for (int i = 0; i < sw->n_tasks; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->tasks[i].name);
+    sb_printf(&b, "]\nmethods = [");
+    for (int i = 0; i < sw->n_methods; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->methods[i].label);
+    sb_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = %.17g\n", sw->finetune_steps, sw->finetune_lr);
+    sb_printf(&b, "run.batch = %d\nrun.latency_repeats = %d\n", sw->batch, sw->latency_repeats);
+    for (int i = 0; i < sw->n_tasks; i++) canon_task(&b, &sw->tasks[i]);
+    for (int i = 0; i < sw->n_methods; i++) canon_method(&b, &sw->methods[i]);
+    if (b.st != HS_OK) {
+        hs_free(b.s);
+        return b.st;
+    }
+    *out = b.s;
+    return HS_OK;
+}
+
+uint64_t hs_sweep_fingerprint_text(const char *canonical)
+{
+    return hs_key_str(hs_key_str(0, "headsweep sweep fingerprint"), canonical);
+}
+
+/* --- the grid --------------------------------------------------------------- */
+
+hs_status hs_sweep_grid_build(hs_sweep *sw)
+{
+    const long T = sw->n_tasks, M = sw->n_methods, R = sw->n_ratios, S = sw->n_seeds;
+    sw->n_bases = T * S;
+    sw->n_points = T * M * R * S;
+    HS_CHECK(hs_calloc((void **)&sw->bases, (size_t)sw->n_bases, sizeof *sw->bases, "sweep base jobs"));
+    HS_CHECK(hs_calloc((void **)&sw->points, (size_t)sw->n_points, sizeof *sw->points, "sweep points"));
+    for (int t = 0; t < T; t++)
+        for (int s = 0; s < S; s++) {
+            hs_sweep_base *b = &sw->bases[t * S + s];
+            *b = (hs_sweep_base){t * S + s, t, s, hs_sweep_base_key(sw, t, s)};
+        }
+    for (int t = 0; t < T; t++)
+        for (int m = 0; m < M; m++)
+            for (int r = 0; r < R; r++)
+                for (int s = 0; s < S; s++) {
+                    const long id = hs_sweep_point_id(sw, t, m, r, s);
+                    sw->points[id] = (hs_sweep_point){id, t * S + s, t, m, r, s, hs_sweep_point_key(sw, t, m, r, s)};
+                }
+    char *canon;
+    HS_CHECK(hs_sweep_canonical(sw, &canon));
+    sw->fingerprint = hs_sweep_fingerprint_text(canon);
+    hs_free(canon);
+    return HS_OK;
+}
+
+/* --- diff ------------------------------------------------------------------- */
+
+typedef struct {
+    const char *key, *val; /* into a copy of the text */
+    size_t klen, vlen;
+} cline;
+
+/* Splits a canonical text into "key = value" lines (pointers into text). */
+static hs_status split_lines(const char *text, cline **out, int *n)
+{
+    int cap = 1;
+    for (const char *p = text; *p; p++) cap += *p == '\n';
+    HS_CHECK(hs_calloc((void **)out, (size_t)cap, sizeof **out, "sweep diff"));
+    *n = 0;
+    for (const char *p = text; *p;) {
+        const char *e = strchr(p, '\n');
+        if (!e) e = p + strlen(p);
+        const char *eq = NULL;
+        for (const char *q = p; q + 2 < e; q++)
+            if (q[0] == ' ' && q[1] == '=' && q[2] == ' ') {
+                eq = q;
+                break;
+            }
+        if (eq) (*out)[(*n)++] = (cline){p, eq + 3, (size_t)(eq - p), (size_t)(e - eq - 3)};
+        p = *e ? e + 1 : e;
+    }
+    return HS_OK;
+}
+
+static const cline *find_key(const cline *l, int n, const char *key, size_t klen)
+{
+    for (int i = 0; i < n; i++)
+        if (l[i].klen == klen && !memcmp(l[i].key, key, klen)) return &l[i];
+    return NULL;
+}
+
+/* For "task NAME.x" / "method LABEL.x": does the other side have that
+ * entity at all? (If not, the tasks/methods line already reports it.) */
+static int entity_present(const cline *key, const cline *other, int n)
+{
+    const char *prefix = NULL, *marker = NULL;
+    if (key->klen > 5 && !memcmp(key->key, "task ", 5)) prefix = "task ", marker = ".kind";
+    else if (key->klen > 7 && !memcmp(key->key, "method ", 7)) prefix = "method ", marker = ".method";
+    if (!prefix) return 1;
+    const char *dot = memchr(key->key + strlen(prefix), '.', key->klen - strlen(prefix));
+    if (!dot) return 1;
+    char k[256];
+    const int len = snprintf(k, sizeof k, "%.*s%s", (int)(dot - key->key), key->key, marker);
+    return len < (int)sizeof k && find_key(other, n, k, (size_t)len) != NULL;
+}
+
+/* Appends "; text" to buf, ending it with "..." once it is full. */
+static void append(char *buf, size_t n, int *full, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t n, int *full, const char *fmt, ...)
+{
+    if (*full || n == 0) return;
+    char item[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(item, sizeof item, fmt, ap);
+    va_end(ap);
+    const size_t len = strlen(buf), need = strlen(item) + (len ? 2 : 0);
+    if (len + need + 4 <= n) {
+        snprintf(buf + len, n - len, "%s%s", len ? "; " : "", item);
+    } else {
+        *full = 1;
+        if (len + 4 <= n) strcat(buf, "...");
+    }
+}
+
+int hs_sweep_diff_text(const char *a, const char *b, char *buf, size_t n)
+{
+    cline *la = NULL, *lb = NULL;
+    int na = 0, nb = 0, count = 0, full = 0;
+    if (n) buf[0] = 0;
+    if (split_lines(a, &la, &na) != HS_OK || split_lines(b, &lb, &nb) != HS_OK) {
+        hs_free(la);
+        return -1;
+    }
+    for (int i = 0; i < na; i++) {
+        const cline *o = find_key(lb, nb, la[i].key, la[i].klen);
+        if (o && o->vlen == la[i].vlen && !memcmp(o->val, la[i].val, o->vlen)) continue;
+        if (!o && !entity_present(&la[i], lb, nb)) continue;
+        count++;
+        if (o)
+            append(buf, n, &full, "%.*s: %.*s -> %.*s", (int)la[i].klen, la[i].key, (int)la[i].vlen, la[i].val,
+                   (int)o->vlen, o->val);
+        else
+            append(buf, n, &full, "%.*s: %.*s -> (not set)", (int)la[i].klen, la[i].key, (int)la[i].vlen,
+                   la[i].val);
+    }
+    for (int i = 0; i < nb; i++) {
+        if (find_key(la, na, lb[i].key, lb[i].klen) || !entity_present(&lb[i], la, na)) continue;
+        count++;
+        append(buf, n, &full, "%.*s: (not set) -> %.*s", (int)lb[i].klen, lb[i].key, (int)lb[i].vlen, lb[i].val);
+    }
+    hs_free(la);
+    hs_free(lb);
+    return count;
+}
+
+int hs_sweep_diff(const hs_sweep *a, const hs_sweep *b, char *buf, size_t n)
+{
+    char *ca = NULL, *cb = NULL;
+    int r = -1;
+    if (hs_sweep_canonical(a, &ca) == HS_OK && hs_sweep_canonical(b, &cb) == HS_OK)
+        r = hs_sweep_diff_text(ca, cb, buf, n);
+    hs_free(ca);
+    hs_free(cb);
+    return r;
+}
+
+/* --- cost -------------------------------------------------------------------- */
+
+double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg)
+{
+    const hs_sweep_method *e = &sw->methods[method];
+    const char *name = e->method->name;
+    const int N = cfg->layers * cfg->heads;
+    const int k = (int)lround(sw->ratios[ratio] * N);
+    if (!strcmp(name, "random") || !strcmp(name, "magnitude")) return 0;
+    if (!strcmp(name, "michel")) {
+        /* importance = forward + backward over the prune split (3 passes),
+         * once or before every step; one evaluation before and after each step */
+        const int is = hs_setting_index(e->method, "step_fraction"), ir = hs_setting_index(e->method, "reestimate");
+        int step = is >= 0 ? (int)lround(e->set.v[is] * N) : 1;
+        if (step < 1) step = 1;
+        const int steps = (k + step - 1) / step;
+        const int re = ir >= 0 && e->set.v[ir] != 0;
+        return 3.0 * (re && steps > 0 ? steps : 1) + (1 + steps);
+    }
+    if (!strcmp(name, "greedy")) /* every remaining head tried before each removal */
+        return (double)k * N - (double)k * (k - 1) / 2 + 1;
+    if (!strcmp(name, "astar")) /* a search: budget it as twice greedy */
+        return 2 * ((double)k * N - (double)k * (k - 1) / 2 + 1);
+    if (!strcmp(name, "layerdrop")) return cfg->layers + 1; /* each layer's effect once */
+    if (!strcmp(name, "papa")) return 2;                    /* mean attention, then one evaluation */
+    return 1;                                               /* a method this table does not know yet */
+}
+
+double hs_sweep_base_flops(const hs_sweep *sw, int task, const hs_task *t)
+{
+    const hs_config c = hs_sweep_model_config(sw, task, t);
+    const hs_sweep_train *tr = &sw->tasks[task].train;
+    const double ex = hs_model_forward_flops(&c, 1, c.seq_len);
+    return (double)tr->steps * 3 * ex * tr->batch + ex * (double)t->split[HS_SPLIT_TEST].n;
+}
+
+double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const hs_task *t)
+{
+    const hs_config c = hs_sweep_model_config(sw, p->task, t);
+    const double ex = hs_model_forward_flops(&c, 1, c.seq_len);
+    const double test = ex * (double)t->split[HS_SPLIT_TEST].n, prune = ex * (double)t->split[HS_SPLIT_PRUNE].n;
+    const double batch = ex * sw->batch;
+    /* test split before and after pruning (and after fine-tuning); the
+     * shrunk-vs-masked check (2 batches); latency (2 × repeats batches) */
+    double f = test * (sw->finetune_steps > 0 ? 3 : 2) + batch * (2 + 2.0 * sw->latency_repeats);
+    f += (double)sw->finetune_steps * 3 * batch;
+    return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c);
+}

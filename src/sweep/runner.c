@@ -1,0 +1,795 @@
+/* runner.c — coordinator and workers of `headsweep run` (see runner.h).
+ *
+ * Messages (MPI_BYTE, tag = kind): a worker sends READY once, then one
+ * RESULT per job (which also asks for the next); the coordinator answers
+ * with JOB_BASE, JOB_POINT (with the base model's parameters the first time
+ * that worker needs them) or STOP. Sizes: a result is a row plus L·H masks
+ * (a few KB); a base model is its parameter buffer (KB to MB), sent once per
+ * worker and base. */
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <mpi.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/alloc.h"
+#include "../prune/eval.h"
+#include "config.h"
+#include "jobs.h"
+
+enum { TAG_READY = 1, TAG_RESULT_BASE, TAG_RESULT_POINT, TAG_JOB_BASE, TAG_JOB_POINT, TAG_STOP, TAG_TEXT };
+
+/* ---- signals ------------------------------------------------------------- */
+
+static volatile sig_atomic_t got_usr1, got_term;
+static unsigned grace_seconds; /* -np 1: the job in hand is cancelled after this */
+static int serial_mode;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    if (!got_usr1 && serial_mode) alarm(grace_seconds ? grace_seconds : 1);
+    got_usr1 = 1;
+}
+
+static void on_term(int sig)
+{
+    (void)sig;
+    got_term = 1;
+    hs_cancel_now(); /* a job running on this rank stops at its next batch */
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    hs_cancel_now(); /* the grace after SIGUSR1 is over */
+}
+
+static void install(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* ---- waiting without spinning -------------------------------------------- */
+
+/* Polls for a message from `source` (MPI_ANY_SOURCE allowed): a short spin
+ * (an MPI round trip is microseconds), then sleeps growing to 1 ms. Returns
+ * 0 with *st set, or 1 if stop() became true first. */
+static int wait_message(int source, MPI_Status *st, int (*stop)(void))
+{
+    long idle = 0;
+    for (;;) {
+        int flag = 0;
+        MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
+        if (flag) return 0;
+        if (stop && stop()) return 1;
+        if (++idle > 200) {
+            long ns = idle > 2000 ? 1000000 : 50000;
+            struct timespec ts = {0, ns};
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
+static hs_status recv_bytes(const MPI_Status *st, char **buf, int *n)
+{
+    MPI_Get_count(st, MPI_BYTE, n);
+    *buf = NULL;
+    if (*n > 0) HS_CHECK(hs_calloc((void **)buf, (size_t)*n, 1, "message"));
+    MPI_Recv(*buf, *n, MPI_BYTE, st->MPI_SOURCE, st->MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    return HS_OK;
+}
+
+/* ---- message layouts ------------------------------------------------------ */
+
+typedef struct {
+    int64_t id;
+    int64_t base;      /* JOB_POINT: its base job */
+    int64_t n_params;  /* parameters that follow (0: the worker has them) */
+} job_header;
+
+typedef struct {
+    int64_t id;
+    int32_t ok;          /* 0: failed, message in `error` */
+    int32_t cancelled;   /* stopped by a signal: the job stays pending */
+    char error[HS_ERROR_LEN];
+} result_header;
+
+/* ---- shared state ---------------------------------------------------------- */
+
+typedef struct {
+    hs_sweep sw;
+    hs_task_cache tc;
+    int rank, size;
+    int lmax, hmax;
+} ctx_common;
+
+/* Sizes of a point result message. */
+static size_t point_payload(const ctx_common *c)
+{
+    const size_t lh = (size_t)c->lmax * c->hmax;
+    return sizeof(result_header) + sizeof(hs_point_row) + lh + lh * sizeof(float) +
+           HS_CURVE_WIDTH * sizeof(double);
+}
+
+/* Base job b's model rebuilt from its parameter buffer (as sent over MPI).
+ * NULL (with the pending error set) if the sizes disagree. */
+static hs_model *model_from_params(ctx_common *c, long b, const void *params, int64_t n)
+{
+    const hs_sweep_base *bj = &c->sw.bases[b];
+    hs_task *t;
+    hs_model *m = NULL;
+    if (hs_task_cache_get(&c->tc, bj->task, bj->seed, &t) != HS_OK) return NULL;
+    const hs_config cfg = hs_sweep_model_config(&c->sw, bj->task, t);
+    if (hs_model_create(&m, &cfg) != HS_OK) return NULL;
+    if ((int64_t)m->num_params != n) {
+        hs_error_set(HS_ERR_INTERNAL, "base model %ld: %lld parameters received, %zu expected", b,
+                     (long long)n, m->num_params);
+        hs_model_destroy(&m);
+        return NULL;
+    }
+    memcpy(m->params, params, m->num_params * sizeof(float));
+    return m;
+}
+
+/* ---- worker ----------------------------------------------------------------- */
+
+static int worker_stop(void) { return 0; }
+
+static int run_worker(ctx_common *c)
+{
+    const hs_sweep *sw = &c->sw;
+    hs_model **cache = NULL;
+    if (hs_calloc((void **)&cache, (size_t)sw->n_bases, sizeof *cache, "base cache") != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
+    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
+    const size_t lh = (size_t)c->lmax * c->hmax;
+    char *out = malloc(point_payload(c));
+    if (!out) MPI_Abort(MPI_COMM_WORLD, 1);
+    for (;;) {
+        MPI_Status st;
+        wait_message(0, &st, worker_stop);
+        char *msg;
+        int n;
+        if (recv_bytes(&st, &msg, &n) != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (st.MPI_TAG == TAG_STOP) {
+            free(msg);
+            break;
+        }
+        job_header jh;
+        memcpy(&jh, msg, sizeof jh);
+        result_header rh;
+        memset(&rh, 0, sizeof rh);
+        rh.id = jh.id;
+        hs_set_deadline(0);
+        if (st.MPI_TAG == TAG_JOB_BASE) {
+            hs_base_row row;
+            hs_job_init_base_row(sw, jh.id, &row);
+            memcpy(&row.attempts, msg + sizeof jh, sizeof row.attempts);
+            hs_model *m = NULL;
+            hs_status s = hs_job_run_base(&c->tc, jh.id, &row, &m);
+            row.rank = c->rank;
+            rh.ok = s == HS_OK;
+            rh.cancelled = got_term;
+            if (s != HS_OK) snprintf(rh.error, sizeof rh.error, "%s", hs_error_message());
+            hs_error_clear();
+            const size_t np = m ? m->num_params : 0;
+            const size_t sz = sizeof rh + sizeof row + np * sizeof(float);
+            char *buf = malloc(sz);
+            if (!buf) MPI_Abort(MPI_COMM_WORLD, 1);
+            memcpy(buf, &rh, sizeof rh);
+            memcpy(buf + sizeof rh, &row, sizeof row);
+            if (m) memcpy(buf + sizeof rh + sizeof row, m->params, np * sizeof(float));
+            MPI_Send(buf, (int)sz, MPI_BYTE, 0, TAG_RESULT_BASE, MPI_COMM_WORLD);
+            free(buf);
+            if (m) cache[jh.id] = m; /* points of this base will likely come here too */
+        } else {
+            if (jh.n_params > 0 && !cache[jh.base])
+                cache[jh.base] = model_from_params(c, jh.base, msg + sizeof jh + sizeof(int32_t), jh.n_params);
+            hs_point_row row;
+            hs_job_init_point_row(sw, jh.id, &row);
+            memcpy(&row.attempts, msg + sizeof jh, sizeof row.attempts);
+            uint8_t *mask = (uint8_t *)(out + sizeof rh + sizeof row);
+            float *imp = (float *)(mask + lh);
+            double *curve = (double *)(imp + lh);
+            hs_status s;
+            if (!cache[jh.base]) {
+                s = hs_error_set(HS_ERR_INTERNAL, "worker %d has no base model %lld (%s)", c->rank,
+                                 (long long)jh.base, hs_error_message());
+                row.attempts++;
+                row.status = HS_STATUS_FAILED;
+            } else {
+                if (sw->point_timeout > 0) hs_set_deadline(hs_now() + sw->point_timeout);
+                s = hs_job_run_point(&c->tc, jh.id, cache[jh.base], c->lmax, c->hmax, &row, mask, imp, curve);
+                hs_set_deadline(0);
+            }
+            row.rank = c->rank;
+            rh.ok = s == HS_OK;
+            rh.cancelled = got_term;
+            if (s != HS_OK) snprintf(rh.error, sizeof rh.error, "%s", hs_error_message());
+            hs_error_clear();
+            memcpy(out, &rh, sizeof rh);
+            memcpy(out + sizeof rh, &row, sizeof row);
+            MPI_Send(out, (int)point_payload(c), MPI_BYTE, 0, TAG_RESULT_POINT, MPI_COMM_WORLD);
+        }
+        free(msg);
+    }
+    for (long i = 0; i < sw->n_bases; i++) hs_model_destroy(&cache[i]);
+    hs_free(cache);
+    free(out);
+    return 0;
+}
+
+/* ---- coordinator ------------------------------------------------------------ */
+
+typedef struct {
+    ctx_common *c;
+    hs_results *res;
+    hs_point_row *points;
+    hs_base_row *bases;
+    hs_model **models;      /* done base models (for sending and for -np 1) */
+    char *worker_has;       /* [size][n_bases] 1: that worker caches the base */
+    long *busy;             /* [size] job of each worker: -1 idle, b or N+p */
+    long next_base, next_point; /* scan positions */
+    long done_points, failed_points, todo_points, done_here;
+    double started, last_progress, progress_every;
+    int fail_point;
+    int tty;
+    int stopping;           /* no more dispatch */
+} coord;
+
+static int point_final(const coord *k, long p)
+{
+    const hs_point_row *r = &k->points[p];
+    return r->status == HS_STATUS_DONE ||
+           (r->status == HS_STATUS_FAILED && r->attempts > k->c->sw.retries);
+}
+
+static int base_final(const coord *k, long b)
+{
+    const hs_base_row *r = &k->bases[b];
+    return r->status == HS_STATUS_DONE ||
+           (r->status == HS_STATUS_FAILED && r->attempts > k->c->sw.retries);
+}
+
+static void progress(coord *k, int force)
+{
+    const double now = hs_now();
+    const long n = k->c->sw.n_points, fin = k->done_points + k->failed_points;
+    if (!force && !k->tty && now - k->last_progress < k->progress_every) return;
+    k->last_progress = now;
+    double eta = -1;
+    const double el = now - k->started;
+    if (k->done_here > 0) eta = el / k->done_here * (double)(k->todo_points - k->done_here);
+    char etab[32] = "?";
+    if (eta >= 0) snprintf(etab, sizeof etab, "%dm%02ds", (int)(eta / 60), (int)fmod(eta, 60));
+    fprintf(stderr, "%s[headsweep] points %ld/%ld done, %ld failed, elapsed %.0fs, ETA %s%s",
+            k->tty ? "\r" : "", fin, n, k->failed_points, el, etab, k->tty ? "   " : "\n");
+    fflush(stderr);
+}
+
+/* Fails point p without running it (its base job failed for good). */
+static hs_status fail_without_run(coord *k, long p, const char *why)
+{
+    hs_point_row *r = &k->points[p];
+    r->status = HS_STATUS_FAILED;
+    r->attempts = k->c->sw.retries + 1;
+    r->start_time = r->end_time = hs_now();
+    k->failed_points++;
+    return hs_results_write_point(k->res, p, r, NULL, NULL, NULL, why);
+}
+
+/* The next job to hand out: a pending base job, else a pending point whose
+ * base is done. Returns 1 (base b), 2 (point p), 0 nothing now, -1 all done. */
+static int next_job(coord *k, long *id)
+{
+    const hs_sweep *sw = &k->c->sw;
+    int waiting = 0;
+    for (long b = 0; b < sw->n_bases; b++) {
+        if (base_final(k, b)) continue;
+        int running = 0;
+        for (int w = 0; w < k->c->size; w++) running |= k->busy[w] == b;
+        if (running) {
+            waiting = 1;
+            continue;
+        }
+        *id = b;
+        return 1;
+    }
+    for (long p = 0; p < sw->n_points; p++) {
+        if (point_final(k, p)) continue;
+        int running = 0;
+        for (int w = 0; w < k->c->size; w++) running |= k->busy[w] == sw->n_bases + p;
+        if (running) {
+            waiting = 1;
+            continue;
+        }
+        const long b = sw->points[p].base;
+        if (k->bases[b].status == HS_STATUS_DONE) {
+            *id = p;
+            return 2;
+        }
+        if (base_final(k, b)) { /* failed for good */
+            char why[HS_ERROR_LEN];
+            char err[HS_ERROR_LEN];
+            hs_results_read_error(k->res, b, 1, err, sizeof err);
+            snprintf(why, sizeof why, "base job %ld failed: %.200s", b, err);
+            if (fail_without_run(k, p, why) != HS_OK) return -2;
+            continue;
+        }
+        waiting = 1;
+    }
+    return waiting ? 0 : -1;
+}
+
+static hs_status record_base(coord *k, long b, const hs_base_row *row, int ok, const char *error,
+                             hs_model *m)
+{
+    k->bases[b] = *row;
+    HS_CHECK(hs_results_write_base(k->res, b, row, ok ? m : NULL, ok ? NULL : error));
+    if (ok) k->models[b] = m;
+    return HS_OK;
+}
+
+static hs_status record_point(coord *k, long p, const hs_point_row *row, const uint8_t *mask,
+                              const float *imp, const double *curve, int ok, const char *error)
+{
+    k->points[p] = *row;
+    HS_CHECK(hs_results_write_point(k->res, p, row, ok ? mask : NULL, ok ? imp : NULL, ok ? curve : NULL,
+                                    ok ? NULL : error));
+    if (ok) k->done_points++;
+    else if (point_final(k, p)) k->failed_points++;
+    k->done_here++;
+    progress(k, 0);
+    return HS_OK;
+}
+
+/* Sends job `kind` (1 base, 2 point) id to worker w. */
+static hs_status send_job(coord *k, int w, int kind, long id)
+{
+    const hs_sweep *sw = &k->c->sw;
+    job_header jh = {id, kind == 2 ? sw->points[id].base : -1, 0};
+    const hs_model *m = NULL;
+    if (kind == 2 && !k->worker_has[(size_t)w * sw->n_bases + jh.base]) {
+        m = k->models[jh.base];
+        jh.n_params = (int64_t)m->num_params;
+        k->worker_has[(size_t)w * sw->n_bases + jh.base] = 1;
+    }
+    const int32_t attempts = kind == 1 ? k->bases[id].attempts : k->points[id].attempts;
+    const size_t sz = sizeof jh + sizeof attempts + (size_t)jh.n_params * sizeof(float);
+    char *buf;
+    HS_CHECK(hs_calloc((void **)&buf, sz, 1, "job message"));
+    memcpy(buf, &jh, sizeof jh);
+    memcpy(buf + sizeof jh, &attempts, sizeof attempts);
+    if (m) memcpy(buf + sizeof jh + sizeof attempts, m->params, (size_t)jh.n_params * sizeof(float));
+    MPI_Send(buf, (int)sz, MPI_BYTE, w, kind == 1 ? TAG_JOB_BASE : TAG_JOB_POINT, MPI_COMM_WORLD);
+    hs_free(buf);
+    k->busy[w] = kind == 1 ? id : sw->n_bases + id;
+    if (kind == 1) k->worker_has[(size_t)w * sw->n_bases + id] = 1; /* it keeps what it trains */
+    return HS_OK;
+}
+
+/* The test hook: point p fails without running, as a failing method would. */
+static hs_status inject_failure(coord *k, long p)
+{
+    hs_point_row row = k->points[p];
+    row.attempts++;
+    row.status = HS_STATUS_FAILED;
+    row.rank = 0;
+    row.start_time = row.end_time = hs_now();
+    char why[HS_ERROR_LEN];
+    snprintf(why, sizeof why, "injected failure (test hook --fail-point %ld)", p);
+    return record_point(k, p, &row, NULL, NULL, NULL, 0, why);
+}
+
+/* Runs one job on the coordinator itself (-np 1). Returns 1 if cancelled. */
+static hs_status run_local(coord *k, int kind, long id, int *cancelled)
+{
+    ctx_common *c = k->c;
+    *cancelled = 0;
+    if (kind == 1) {
+        hs_base_row row = k->bases[id];
+        row.rank = 0;
+        hs_model *m = NULL;
+        hs_status s = hs_job_run_base(&c->tc, id, &row, &m);
+        if (got_term || (s != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
+            hs_error_clear();
+            hs_model_destroy(&m);
+            *cancelled = 1;
+            return HS_OK;
+        }
+        char err[HS_ERROR_LEN];
+        snprintf(err, sizeof err, "%s", hs_error_message());
+        hs_error_clear();
+        return record_base(k, id, &row, s == HS_OK, err, m);
+    }
+    const size_t lh = (size_t)c->lmax * c->hmax;
+    uint8_t *mask = NULL;
+    float *imp = NULL;
+    double *curve = NULL;
+    HS_CHECK(hs_calloc((void **)&mask, lh, 1, "mask"));
+    hs_status s = hs_calloc((void **)&imp, lh, sizeof(float), "importance");
+    if (s == HS_OK) s = hs_calloc((void **)&curve, HS_CURVE_WIDTH, sizeof(double), "curve");
+    if (s == HS_OK) {
+        hs_point_row row = k->points[id];
+        row.rank = 0;
+        if (c->sw.point_timeout > 0) hs_set_deadline(hs_now() + c->sw.point_timeout);
+        hs_status ps = hs_job_run_point(&c->tc, id, k->models[row.base], c->lmax, c->hmax, &row, mask,
+                                        imp, curve);
+        hs_set_deadline(0);
+        if (got_term || (ps != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
+            hs_error_clear();
+            *cancelled = 1;
+        } else {
+            char err[HS_ERROR_LEN];
+            snprintf(err, sizeof err, "%s", hs_error_message());
+            hs_error_clear();
+            s = record_point(k, id, &row, mask, imp, curve, ps == HS_OK, err);
+        }
+    }
+    hs_free(mask);
+    hs_free(imp);
+    hs_free(curve);
+    return s;
+}
+
+static hs_status handle_result(coord *k, const MPI_Status *st)
+{
+    ctx_common *c = k->c;
+    char *msg;
+    int n;
+    HS_CHECK(recv_bytes(st, &msg, &n));
+    const int w = st->MPI_SOURCE;
+    hs_status s = HS_OK;
+    if (st->MPI_TAG == TAG_READY) {
+        k->busy[w] = -1;
+    } else if (st->MPI_TAG == TAG_RESULT_BASE) {
+        result_header rh;
+        hs_base_row row;
+        memcpy(&rh, msg, sizeof rh);
+        memcpy(&row, msg + sizeof rh, sizeof row);
+        k->busy[w] = -1;
+        if (rh.cancelled) {
+            k->worker_has[(size_t)w * c->sw.n_bases + rh.id] = 0;
+        } else {
+            hs_model *m = NULL;
+            if (rh.ok) {
+                const int64_t np = (int64_t)((size_t)n - sizeof rh - sizeof row) / (int64_t)sizeof(float);
+                m = model_from_params(c, rh.id, msg + sizeof rh + sizeof row, np);
+                if (!m) s = HS_ERR_INTERNAL;
+            } else {
+                k->worker_has[(size_t)w * c->sw.n_bases + rh.id] = 0;
+            }
+            if (s == HS_OK) s = record_base(k, rh.id, &row, rh.ok, rh.error, m);
+        }
+    } else if (st->MPI_TAG == TAG_RESULT_POINT) {
+        result_header rh;
+        hs_point_row row;
+        memcpy(&rh, msg, sizeof rh);
+        memcpy(&row, msg + sizeof rh, sizeof row);
+        k->busy[w] = -1;
+        const size_t lh = (size_t)c->lmax * c->hmax;
+        const uint8_t *mask = (const uint8_t *)(msg + sizeof rh + sizeof row);
+        const float *imp = (const float *)(mask + lh);
+        const double *curve = (const double *)(imp + lh);
+        if (!rh.cancelled) s = record_point(k, rh.id, &row, mask, imp, curve, rh.ok, rh.error);
+    }
+    hs_free(msg);
+    return s;
+}
+
+static int any_busy(const coord *k)
+{
+    for (int w = 1; w < k->c->size; w++)
+        if (k->busy[w] >= 0) return 1;
+    return 0;
+}
+
+/* The MPI loop of rank 0 with workers. */
+static hs_status coordinate(coord *k, int *incomplete)
+{
+    ctx_common *c = k->c;
+    int live = c->size - 1; /* workers not yet sent STOP */
+    for (int w = 0; w < c->size; w++) k->busy[w] = -2; /* -2: not ready yet, -3: stopped */
+    double grace_end = 0;
+    long idle = 0;
+    hs_status s = HS_OK;
+    while (live > 0 && s == HS_OK) {
+        if (got_term) break; /* no time left: close the file now */
+        if (got_usr1 && !k->stopping) {
+            k->stopping = 1;
+            grace_end = hs_now() + c->sw.grace;
+            fprintf(stderr, "\n[headsweep] SIGUSR1: no new work; waiting up to %.0f s for points in flight\n",
+                    c->sw.grace);
+        }
+        if (k->stopping && (!any_busy(k) || hs_now() > grace_end)) break;
+        MPI_Status st;
+        int flag = 0;
+        MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
+        if (!flag) { /* spin briefly (replies take microseconds), then sleep up to 1 ms */
+            if (++idle > 200) {
+                struct timespec ts = {0, idle > 2000 ? 1000000 : 50000};
+                nanosleep(&ts, NULL);
+            }
+            continue;
+        }
+        idle = 0;
+        s = handle_result(k, &st);
+        /* hand work to every idle worker: a finished base job may unlock several */
+        for (int w = 1; w < c->size && s == HS_OK && !k->stopping; w++) {
+            if (k->busy[w] != -1) continue;
+            long id;
+            const int kind = next_job(k, &id);
+            if (kind == -2) s = HS_ERR_IO;
+            else if (kind == 2 && id == k->fail_point) {
+                s = inject_failure(k, id);
+                w--; /* this worker is still idle */
+            } else if (kind > 0) s = send_job(k, w, kind, id);
+            else if (kind == -1) { /* everything is final: this worker can go */
+                MPI_Send(NULL, 0, MPI_BYTE, w, TAG_STOP, MPI_COMM_WORLD);
+                k->busy[w] = -3;
+                live--;
+            }
+        }
+    }
+    *incomplete = got_term || k->stopping;
+    return s;
+}
+
+static hs_status run_serial(coord *k, int *incomplete)
+{
+    hs_status s = HS_OK;
+    int armed = 0;
+    for (;;) {
+        if (got_term) break;
+        if (got_usr1 && !armed) { /* finish the point in hand within the grace, then stop */
+            armed = 1;
+            k->stopping = 1;
+        }
+        if (k->stopping) break;
+        long id;
+        int kind = next_job(k, &id);
+        if (kind == -2) return HS_ERR_IO;
+        if (kind <= 0) break;
+        int cancelled = 0;
+        if (kind == 2 && id == k->fail_point) {
+            s = inject_failure(k, id);
+            if (s != HS_OK) break;
+            continue;
+        }
+        s = run_local(k, kind, id, &cancelled);
+        if (s != HS_OK || cancelled) break;
+    }
+    *incomplete = got_term || got_usr1;
+    return s;
+}
+
+/* Opens or creates the results file for sw. */
+static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **res)
+{
+    hs_sweep *sw = &c->sw;
+    if (access(sw->output, F_OK) == 0 && o->restart) {
+        char moved[4300];
+        char stamp[32];
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+        snprintf(moved, sizeof moved, "%s.old-%s", sw->output, stamp);
+        if (rename(sw->output, moved) != 0)
+            return hs_error_set(HS_ERR_IO, "--restart: cannot move %s aside: %s", sw->output, strerror(errno));
+        fprintf(stderr, "[headsweep] --restart: moved the old results to %s\n", moved);
+    }
+    if (access(sw->output, F_OK) == 0) {
+        HS_CHECK(hs_results_open(res, sw->output, 1));
+        if (hs_results_fingerprint(*res) != sw->fingerprint) {
+            hs_sweep old = {0};
+            char diff[1024] = "the stored sweep text could not be parsed";
+            if (hs_sweep_load_text(hs_results_sweep_text(*res), sw->output, &old) == HS_OK)
+                hs_sweep_diff(&old, sw, diff, sizeof diff);
+            hs_error_clear();
+            hs_sweep_free(&old);
+            hs_results_close(res);
+            return hs_error_set(HS_ERR_INPUT,
+                                "%s was written by a different version of %s (%s); "
+                                "run with --restart to start over into a new file",
+                                sw->output, sw->file, diff);
+        }
+        if (hs_results_n_points(*res) != sw->n_points || hs_results_n_base(*res) != sw->n_bases) {
+            hs_results_close(res);
+            return hs_error_set(HS_ERR_INPUT, "%s does not match the grid of %s", sw->output, sw->file);
+        }
+        fprintf(stderr, "[headsweep] resuming %s\n", sw->output);
+        return HS_OK;
+    }
+    /* a new file: open every (task, seed) once for the shapes */
+    hs_results_layout lay;
+    memset(&lay, 0, sizeof lay);
+    hs_point_row *pr = NULL;
+    hs_base_row *br = NULL;
+    hs_config *tshape = NULL, *bshape = NULL;
+    const char **tnames = NULL;
+    hs_attr **tattrs = NULL;
+    int *ntattrs = NULL;
+    hs_status s = hs_calloc((void **)&pr, (size_t)sw->n_points + 1, sizeof *pr, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&br, (size_t)sw->n_bases + 1, sizeof *br, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&tshape, (size_t)sw->n_tasks, sizeof *tshape, "shapes");
+    if (s == HS_OK) s = hs_calloc((void **)&bshape, (size_t)sw->n_bases + 1, sizeof *bshape, "shapes");
+    if (s == HS_OK) s = hs_calloc((void **)&tnames, (size_t)sw->n_tasks, sizeof *tnames, "names");
+    if (s == HS_OK) s = hs_calloc((void **)&tattrs, (size_t)sw->n_tasks, sizeof *tattrs, "attrs");
+    if (s == HS_OK) s = hs_calloc((void **)&ntattrs, (size_t)sw->n_tasks, sizeof *ntattrs, "attrs");
+    static hs_attr attr_store[64][4];
+    for (long b = 0; b < sw->n_bases && s == HS_OK; b++) {
+        hs_task *t;
+        const hs_sweep_base *bj = &sw->bases[b];
+        s = hs_task_cache_get(&c->tc, bj->task, bj->seed, &t);
+        if (s != HS_OK) break;
+        bshape[b] = hs_sweep_model_config(sw, bj->task, t);
+        if (bj->seed == 0) {
+            tshape[bj->task] = bshape[b];
+            tnames[bj->task] = sw->tasks[bj->task].name;
+            hs_attr *a = attr_store[bj->task % 64];
+            a[0] = (hs_attr){"kind", HS_ATTR_STR, 0, 0, t->spec.kind};
+            a[1] = (hs_attr){"metric", HS_ATTR_STR, 0, 0, hs_metric_name(t->metric)};
+            a[2] = (hs_attr){"higher_is_better", HS_ATTR_LONG, t->higher_is_better, 0, NULL};
+            a[3] = (hs_attr){"description", HS_ATTR_STR, 0, 0, t->description};
+            tattrs[bj->task] = a;
+            ntattrs[bj->task] = 4;
+        }
+    }
+    if (s == HS_OK) {
+        for (long p = 0; p < sw->n_points; p++) hs_job_init_point_row(sw, p, &pr[p]);
+        for (long b = 0; b < sw->n_bases; b++) hs_job_init_base_row(sw, b, &br[b]);
+        lay.sweep_path = sw->file;
+        lay.sweep_text = sw->text;
+        lay.tool_version = o->tool_version;
+        lay.fingerprint = sw->fingerprint;
+        lay.n_points = sw->n_points;
+        lay.n_base = sw->n_bases;
+        lay.points = pr;
+        lay.bases = br;
+        lay.n_tasks = sw->n_tasks;
+        lay.task_names = tnames;
+        lay.task_shapes = tshape;
+        lay.task_attrs = (const hs_attr *const *)tattrs;
+        lay.n_task_attrs = ntattrs;
+        lay.base_shapes = bshape;
+        s = hs_results_create(res, sw->output, &lay);
+    }
+    hs_free(pr);
+    hs_free(br);
+    hs_free(tshape);
+    hs_free(bshape);
+    hs_free(tnames);
+    hs_free(tattrs);
+    hs_free(ntattrs);
+    return s;
+}
+
+static int exit_for(hs_status s)
+{
+    fprintf(stderr, "headsweep: error: %s\n", hs_error_message());
+    hs_error_clear();
+    return hs_status_exit_code(s);
+}
+
+int hs_run(const hs_run_opts *o)
+{
+    ctx_common c;
+    memset(&c, 0, sizeof c);
+    MPI_Comm_rank(MPI_COMM_WORLD, &c.rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &c.size);
+    /* workers ignore USR1/USR2 (mpirun forwards them to every rank): the
+     * coordinator decides what stops */
+    install(SIGUSR1, c.rank == 0 ? on_usr1 : SIG_IGN);
+    install(SIGUSR2, c.rank == 0 ? on_usr1 : SIG_IGN);
+    install(SIGALRM, on_alarm);
+    if (c.rank == 0) install(SIGTERM, on_term);
+    serial_mode = c.size == 1;
+
+    /* rank 0 reads the file; everyone parses the same text */
+    hs_status s = HS_OK;
+    long len = 0;
+    char *text = NULL;
+    if (c.rank == 0) {
+        s = hs_sweep_load(o->sweep_path, &c.sw);
+        if (s == HS_OK) {
+            text = c.sw.text;
+            len = (long)strlen(text) + 1;
+        }
+    }
+    MPI_Bcast(&len, 1, MPI_LONG, 0, MPI_COMM_WORLD);
+    if (len == 0) { /* rank 0 failed to load: everyone stops */
+        if (c.rank == 0) return exit_for(s);
+        return 2;
+    }
+    if (c.rank != 0) {
+        text = malloc((size_t)len);
+        if (!text) MPI_Abort(MPI_COMM_WORLD, 1);
+    }
+    MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
+    if (c.rank != 0) {
+        s = hs_sweep_load_text(text, o->sweep_path, &c.sw);
+        free(text);
+        if (s != HS_OK) MPI_Abort(MPI_COMM_WORLD, 2); /* same text: cannot differ from rank 0 */
+    }
+    c.lmax = c.hmax = 1;
+    for (int t = 0; t < c.sw.n_tasks; t++) {
+        if (c.sw.tasks[t].model.layers > c.lmax) c.lmax = c.sw.tasks[t].model.layers;
+        if (c.sw.tasks[t].model.heads > c.hmax) c.hmax = c.sw.tasks[t].model.heads;
+    }
+    s = hs_task_cache_init(&c.tc, &c.sw);
+    if (s != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
+    grace_seconds = (unsigned)ceil(c.sw.grace);
+
+    if (c.rank != 0) {
+        int rc = run_worker(&c);
+        hs_task_cache_free(&c.tc);
+        hs_sweep_free(&c.sw);
+        return rc;
+    }
+
+    coord k;
+    memset(&k, 0, sizeof k);
+    k.c = &c;
+    k.fail_point = o->fail_point;
+    k.progress_every = o->progress_every > 0 ? o->progress_every : 10;
+    k.tty = isatty(2);
+    int rc = 0, incomplete = 0;
+    s = open_results(&c, o, &k.res);
+    if (s == HS_OK) s = hs_calloc((void **)&k.points, (size_t)c.sw.n_points + 1, sizeof *k.points, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&k.bases, (size_t)c.sw.n_bases + 1, sizeof *k.bases, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&k.models, (size_t)c.sw.n_bases + 1, sizeof *k.models, "models");
+    if (s == HS_OK) s = hs_calloc((void **)&k.worker_has, (size_t)c.size * (c.sw.n_bases + 1), 1, "caches");
+    if (s == HS_OK) s = hs_calloc((void **)&k.busy, (size_t)c.size, sizeof *k.busy, "workers");
+    for (int w = 0; s == HS_OK && w < c.size; w++) k.busy[w] = -1; /* nobody runs anything yet */
+    if (s == HS_OK) s = hs_results_read_points(k.res, k.points);
+    if (s == HS_OK) s = hs_results_read_bases(k.res, k.bases);
+    /* done base models of an earlier run come back from the file */
+    for (long b = 0; b < c.sw.n_bases && s == HS_OK; b++)
+        if (k.bases[b].status == HS_STATUS_DONE) s = hs_results_read_base_model(k.res, b, &k.models[b]);
+    if (s == HS_OK) {
+        for (long p = 0; p < c.sw.n_points; p++) {
+            if (k.points[p].status == HS_STATUS_DONE) k.done_points++;
+            else if (point_final(&k, p)) k.failed_points++;
+            else k.todo_points++;
+        }
+        k.started = k.last_progress = hs_now();
+        fprintf(stderr, "[headsweep] %s: %ld base jobs, %ld points (%ld to do) on %d rank%s\n", c.sw.name,
+                c.sw.n_bases, c.sw.n_points, k.todo_points, c.size, c.size > 1 ? "s" : "");
+        s = c.size == 1 ? run_serial(&k, &incomplete) : coordinate(&k, &incomplete);
+        progress(&k, 1);
+        if (k.tty) fputc('\n', stderr);
+    }
+    hs_status cs = hs_results_close(&k.res);
+    if (s == HS_OK) s = cs;
+    if (s != HS_OK) {
+        rc = exit_for(s);
+        if (c.size > 1) MPI_Abort(MPI_COMM_WORLD, rc);
+    } else if (incomplete) {
+        fprintf(stderr, "[headsweep] stopped early: %s is consistent; run the same command again to resume "
+                        "(exit status %d)\n", c.sw.output, HS_EXIT_INCOMPLETE);
+        rc = HS_EXIT_INCOMPLETE;
+        /* workers may still be computing: they cannot be reached politely */
+        if (c.size > 1) MPI_Abort(MPI_COMM_WORLD, HS_EXIT_INCOMPLETE);
+    } else {
+        fprintf(stderr, "[headsweep] finished: %ld done, %ld failed; results in %s\n", k.done_points,
+                k.failed_points, c.sw.output);
+    }
+    for (long b = 0; b < c.sw.n_bases && k.models; b++) hs_model_destroy(&k.models[b]);
+    hs_free(k.points);
+    hs_free(k.bases);
+    hs_free(k.models);
+    hs_free(k.worker_has);
+    hs_free(k.busy);
+    hs_task_cache_free(&c.tc);
+    hs_sweep_free(&c.sw);
+    return rc;
+}
