@@ -79,9 +79,11 @@ static void check_common(const hs_task *t, const hs_split_data *s, fails *f)
         }
         if (tok[0] != HS_TOK_CLS) fail(f, "example %ld: position 0 holds %d, not CLS/BOS", e, tok[0]);
         for (int p = 0; p < T; p++) {
-            if (tok[p] < 0 || tok[p] >= V) fail(f, "example %ld: token %d at %d outside the vocab %d", e, tok[p], p, V);
+            if (tok[p] < 0 || tok[p] >= V)
+                fail(f, "example %ld: token %d at %d outside the vocab %d", e, tok[p], p, V);
             if ((p >= len) != (tok[p] == HS_TOK_PAD))
-                fail(f, "example %ld: position %d (length %d) holds %d: PAD exactly after the length", e, p, len, tok[p]);
+                fail(f, "example %ld: position %d (length %d) holds %d: PAD exactly after the length", e, p,
+                     len, tok[p]);
         }
         for (int k = 0; k < ts; k++) {
             if (tg[k] < -1 || tg[k] >= C) fail(f, "example %ld: target %d outside -1..%d", e, tg[k], C - 1);
@@ -106,7 +108,8 @@ static int check_seq2seq(const hs_task *t, const hs_split_data *s, const char *g
         }
         const int n = (len - 2) / 2;
         if (!seen[n]++) kinds++;
-        if (!strcmp(g, "copy") && n != (T - 2) / 2) fail(f, "example %ld: copy of n = %d, expected %d", e, n, (T - 2) / 2);
+        if (!strcmp(g, "copy") && n != (T - 2) / 2)
+            fail(f, "example %ld: copy of n = %d, expected %d", e, n, (T - 2) / 2);
         if (tok[n + 1] != HS_TOK_SEP) fail(f, "example %ld: no SEP at %d", e, n + 1);
         const int *x = tok + 1, *y = tok + n + 2;
         int cx[64] = {0}, cy[64] = {0}; /* symbol counts (K <= 64 in this test) */
@@ -118,8 +121,10 @@ static int check_seq2seq(const hs_task *t, const hs_split_data *s, const char *g
             }
             cx[x[i] - HS_TOK_FIRST_SYMBOL]++;
             cy[y[i] - HS_TOK_FIRST_SYMBOL]++;
-            if (!strcmp(g, "copy") && y[i] != x[i]) fail(f, "example %ld: y[%d] = %d != x[%d] = %d", e, i, y[i], i, x[i]);
-            if (!strcmp(g, "reverse") && y[i] != x[n - 1 - i]) fail(f, "example %ld: y[%d] != x[%d]", e, i, n - 1 - i);
+            if (!strcmp(g, "copy") && y[i] != x[i])
+                fail(f, "example %ld: y[%d] = %d != x[%d] = %d", e, i, y[i], i, x[i]);
+            if (!strcmp(g, "reverse") && y[i] != x[n - 1 - i])
+                fail(f, "example %ld: y[%d] != x[%d]", e, i, n - 1 - i);
             if (!strcmp(g, "sort") && i > 0 && y[i] < y[i - 1]) fail(f, "example %ld: y decreases at %d", e, i);
         }
         if (memcmp(cx, cy, sizeof cx)) fail(f, "example %ld: y is not a permutation of x", e);
@@ -248,7 +253,8 @@ static void check_majority(const hs_task *t, const hs_split_data *s, fails *f)
         for (int i = 1; i < len; i++) c[tok[i] - HS_TOK_FIRST_SYMBOL]++;
         for (int k = 0; k < K; k++)
             if (k != y && c[k] >= c[y]) {
-                fail(f, "example %ld: label %d (count %d) is not a strict maximum (symbol %d: %d)", e, y, c[y], k, c[k]);
+                fail(f, "example %ld: label %d (count %d) is not a strict maximum (symbol %d: %d)", e, y, c[y],
+                     k, c[k]);
                 break;
             }
     }
@@ -272,7 +278,10 @@ static void test_invariants(void)
         if (!tap_ok(t != NULL, "%s (T %d): opens", cases[c].g, cases[c].T)) continue;
         const char *g = cases[c].g;
         const int lm = strcmp(g, "dyck") && strcmp(g, "majority");
-        tap_ok(t->shape.seq_len == cases[c].T && t->shape.lm == lm && t->shape.causal == lm &&
+        const int dyck = !strcmp(g, "dyck"), want_vocab = HS_TOK_FIRST_SYMBOL + (dyck ? 2 * cases[c].brackets : cases[c].K);
+        const int want_out = dyck ? 2 : lm ? want_vocab : cases[c].K;
+        tap_ok(t->shape.seq_len == cases[c].T && t->shape.vocab == want_vocab && t->shape.n_out == want_out &&
+                   t->shape.lm == lm && t->shape.causal == lm && t->shape.patch_dim == 0 &&
                    t->shape.d_model == 0 && t->description[0] && strchr(t->description, '\n') == NULL,
                "%s: shape (seq_len %d, vocab %d, n_out %d, lm %d) and a one-line description: %s", g,
                t->shape.seq_len, t->shape.vocab, t->shape.n_out, t->shape.lm, t->description);
@@ -289,12 +298,14 @@ static void test_invariants(void)
                 const int lengths = check_seq2seq(t, s, g, &def);
                 tap_ok(def.bad == 0 && (!strcmp(g, "copy") ? lengths == 1 : lengths >= 2),
                        "%s/%s: y is %s of x, SEP between, the output part scored (%d output lengths; %ld bad%s%s)",
-                       g, split_names[k], !strcmp(g, "copy") ? "a copy" : !strcmp(g, "reverse") ? "the reverse" : "the sorted permutation",
+                       g, split_names[k],
+                       !strcmp(g, "copy") ? "a copy" : !strcmp(g, "reverse") ? "the reverse" : "the sorted permutation",
                        lengths, def.bad, def.bad ? ": " : "", def.first);
             } else if (!strcmp(g, "induction")) {
                 check_induction(t, s, &def);
                 tap_ok(def.bad == 0,
-                       "%s/%s: distinct keys, query among them, only the last position scored with its value (%ld bad%s%s)",
+                       "%s/%s: distinct keys, query among them, only the last position scored with its value "
+                       "(%ld bad%s%s)",
                        g, split_names[k], def.bad, def.bad ? ": " : "", def.first);
             } else if (!strcmp(g, "dyck")) {
                 dyck_stats ds;
@@ -436,11 +447,18 @@ static void test_bad_settings(void)
                "%s: bad setting is refused naming it: %s", cases[c].g, msg);
         hs_error_clear();
     }
+    hs_task_spec none = base_spec(NULL, 1);
+    none.name = "badtask";
+    hs_task *t = NULL;
+    const hs_status none_status = hs_task_open(&t, &none);
+    tap_ok(none_status == HS_ERR_INPUT && strstr(hs_error_message(), "generator is missing"),
+           "no generator is refused: %s", hs_error_message());
+    hs_error_clear();
     /* defaults: 0 everywhere is a valid spec for every generator */
     for (int g = 0; g < NUM_GENERATORS; g++) {
         hs_task_spec sp = {.name = "defaults", .kind = "synthetic", .generator = all_generators[g]};
         sp.n_train = 100; /* keep the test quick; the other sizes take their defaults */
-        hs_task *t = open_ok(&sp);
+        t = open_ok(&sp);
         tap_ok(t && t->shape.seq_len == 16 && t->split[1].n == 1000 && t->split[2].n == 2000,
                "%s: all-default settings open (seq_len 16, 1000 prune, 2000 test examples)", all_generators[g]);
         hs_task_destroy(&t);
@@ -488,7 +506,8 @@ static void learn(const learn_spec *ls)
     const int ok = hs_train_task(m, o, t, &bb, ls->steps, 0, 0, NULL, NULL) == HS_OK &&
                    hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev) == HS_OK;
     tap_ok(ok && ev.metric >= ls->threshold,
-           "%s learns: test %s %.3f >= %.2f (chance %s) with d %d, %d heads, %d layers, T %d, %ld steps of %d (%.1f s)",
+           "%s learns: test %s %.3f >= %.2f (chance %s) with d %d, %d heads, %d layers, T %d, %ld steps of %d "
+           "(%.1f s)",
            ls->g, hs_metric_name(t->metric), ev.metric, ls->threshold, ls->chance, ls->d, ls->H, ls->L, ls->T,
            ls->steps, ls->B, seconds() - t0);
     hs_batch_buf_free(&bb);
@@ -503,8 +522,11 @@ static void test_learnability(void)
         {"copy", 12, 8, 32, 4, 2, 32, 600, 3e-3, 0.90, "8^-5 < 0.001"},
         {"reverse", 12, 8, 32, 4, 2, 32, 800, 3e-3, 0.90, "< 0.002"},
         {"sort", 12, 8, 32, 4, 2, 32, 800, 3e-3, 0.90, "< 0.002"},
-        {"induction", 9, 8, 32, 4, 2, 32, 6000, 3e-3, 0.50, "0.25"},
-        {"dyck", 11, 0, 32, 4, 2, 32, 2000, 3e-3, 0.80, "0.5"},
+        /* induction plateaus near 0.56 (copying a random value of the row) until
+         * the induction circuit forms; lr 1e-3 and 8000 steps got past it on
+         * five of five data/init seeds tried */
+        {"induction", 9, 8, 32, 4, 2, 32, 8000, 1e-3, 0.80, "0.25; copying a value of the row 0.56"},
+        {"dyck", 11, 0, 32, 4, 2, 64, 1500, 3e-3, 0.85, "0.5"},
         {"majority", 12, 4, 32, 4, 2, 32, 400, 3e-3, 0.90, "0.25"},
     };
     for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) learn(&specs[i]);

@@ -3,6 +3,7 @@
  * into a batch job), and prints the grid and an estimated cost. Opening the
  * tasks costs what loading their data costs (seconds for a large TSV or
  * image set); nothing is trained and nothing is written. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -75,6 +76,14 @@ static hs_status run(const hs_sweep *sw)
                t->split[HS_SPLIT_PRUNE].n, t->split[HS_SPLIT_TEST].n, hs_metric_name(t->metric));
         printf("      train: %ld steps, batch %d, lr %g, warmup %ld, weight_decay %g, clip %g\n", st->train.steps,
                st->train.batch, st->train.lr, st->train.warmup, st->train.weight_decay, st->train.clip);
+        /* ratios are distinct, but two may still remove the same number of
+         * heads k = round(ratio·L·H) from this model: points that repeat work */
+        const int N = c.layers * c.heads;
+        for (int a = 0; a < sw->n_ratios; a++)
+            for (int b = a + 1; b < sw->n_ratios; b++)
+                if (lround(sw->ratios[a] * N) == lround(sw->ratios[b] * N))
+                    printf("      note: ratios %g and %g both remove %ld of its %d heads\n", sw->ratios[a],
+                           sw->ratios[b], lround(sw->ratios[a] * N), N);
         const double bf = hs_sweep_base_flops(sw, i, t);
         base_flops += bf * sw->n_seeds;
         double tp = 0, longest = 0;

@@ -16,17 +16,18 @@ static const char help[] =
     "points are never recomputed. A results file of a different sweep is refused.\n\n"
     "  --restart          move an existing results file aside (NAME.old-DATE) and start over\n"
     "  --progress-every S seconds between progress lines when stderr is not a terminal [10]\n"
-    "  --fail-point ID    test hook: point ID fails with an injected error\n\n"
+    "  --fail-point ID    test hook: point ID fails with an injected error\n"
+    "  --bench-trivial    benchmark hook: jobs do no work (measures dispatch and writes)\n\n"
     "exit status: 0 finished (every point done or failed for good), 3 stopped early by\n"
     "SIGUSR1/SIGTERM (run again to resume), 2 bad input, 1 other errors.\n";
 
 int hs_cmd_run(int argc, char **argv)
 {
-    enum { O_RESTART = 256, O_PROGRESS, O_FAIL, O_HELP };
+    enum { O_RESTART = 256, O_PROGRESS, O_FAIL, O_TRIVIAL, O_HELP };
     static const struct option opts[] = {{"restart", 0, 0, O_RESTART}, {"progress-every", 1, 0, O_PROGRESS},
-                                         {"fail-point", 1, 0, O_FAIL},  {"help", 0, 0, O_HELP},
-                                         {0, 0, 0, 0}};
-    hs_run_opts o = {NULL, 0, 10, -1, PACKAGE_VERSION};
+                                         {"fail-point", 1, 0, O_FAIL},  {"bench-trivial", 0, 0, O_TRIVIAL},
+                                         {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
+    hs_run_opts o = {NULL, 0, 10, -1, PACKAGE_VERSION, 0};
     opterr = 0;
     optind = 1;
     int c;
@@ -35,6 +36,7 @@ int hs_cmd_run(int argc, char **argv)
     while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case O_RESTART: o.restart = 1; break;
+        case O_TRIVIAL: o.bench_trivial = 1; break;
         case O_PROGRESS: s = hs_parse_double("--progress-every", optarg, 0.1, 86400, &o.progress_every); break;
         case O_FAIL:
             s = hs_parse_long("--fail-point", optarg, 0, 1L << 40, &v);

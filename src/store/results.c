@@ -463,15 +463,32 @@ hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
                                  const char *error)
 {
     HS_ASSERT(i >= 0 && i < r->n_points);
-    if (mask) HS_CHECK(write_slab(r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
-    if (importance) HS_CHECK(write_slab(r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
-    if (curve) HS_CHECK(write_slab(r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
-    HS_CHECK(write_error(r, r->errors, i, error));
+    /* only what changes is written and flushed: a done point's error text is
+     * the fill value "" unless an earlier attempt failed (the caller passes
+     * "" then), and a method without a curve leaves the NaN fill */
+    hid_t flush[5];
+    int nf = 0;
+    if (mask) {
+        HS_CHECK(write_slab(r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
+        flush[nf++] = r->masks;
+    }
+    if (importance) {
+        HS_CHECK(write_slab(r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
+        flush[nf++] = r->importance;
+    }
+    if (curve && row->curve_len > 0) {
+        HS_CHECK(write_slab(r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
+        flush[nf++] = r->curves;
+    }
+    if (error) {
+        HS_CHECK(write_error(r, r->errors, i, error));
+        flush[nf++] = r->errors;
+    }
     /* the row last: a reader that sees status done also sees its arrays */
     HS_CHECK(write_rows(r->points, r->point_type, i, row));
-    hid_t ds[] = {r->masks, r->importance, r->curves, r->errors, r->points};
-    for (size_t k = 0; k < sizeof ds / sizeof ds[0]; k++)
-        if (H5Dflush(ds[k]) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+    flush[nf++] = r->points;
+    for (int k = 0; k < nf; k++)
+        if (H5Dflush(flush[k]) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
     return HS_OK;
 }
 

@@ -105,8 +105,9 @@ uint64_t hs_results_fingerprint(const hs_results *r);
 /* The stored sweep text (owned by r). */
 const char *hs_results_sweep_text(const hs_results *r);
 
-/* Writes point i's row, mask/importance ([Lmax][Hmax]) and curve (NULL
- * leaves them), and error text (NULL = ""), then flushes. */
+/* Writes point i's row, mask/importance ([Lmax][Hmax]) and curve (NULL, or
+ * a row with curve_len 0, leaves them) and its error text (NULL leaves it:
+ * pass "" to clear the text of an earlier failed attempt), then flushes. */
 hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
                                  const uint8_t *mask, const float *importance, const double *curve,
                                  const char *error);

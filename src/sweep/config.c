@@ -416,7 +416,11 @@ static hs_status resolve_model_train(const parser *P, num_group *m, num_group *t
     const long d = (long)m->v[M_D], h = (long)m->v[M_H];
     char v[32];
     if (d % h) {
-        const int at = m->given[M_D] || !m->given[M_H] ? M_D : M_H;
+        /* blame the value set closest to the task: a task's own override
+         * before a top-level setting, d_model when both are equally close */
+        const int d_task = m->given[M_D] && !strncmp(m->path[M_D], "tasks[", 6);
+        const int h_task = m->given[M_H] && !strncmp(m->path[M_H], "tasks[", 6);
+        const int at = m->given[M_H] && (!m->given[M_D] || (h_task && !d_task)) ? M_H : M_D;
         snprintf(v, sizeof v, "%ld", at == M_D ? d : h);
         return at == M_D ? err_at(P, m->line[M_D], m->path[M_D], v, "expected a multiple of heads = %ld (%s)", h,
                                   m->path[M_H])
@@ -530,7 +534,11 @@ static hs_status parse_task(const parser *P, config_setting_t *g, int index, con
     char *name = NULL;
     int given, kind = 0;
     HS_CHECK(get_string(P, g, gpath, "name", 1, &name, &given));
-    if (!given) return err_at(P, t->line, gpath, NULL, "name is missing: expected name = \"...\" (" NAME_RULE ")");
+    if (!given) {
+        char path[PATH_LEN];
+        join(path, gpath, "name");
+        return err_at(P, t->line, path, NULL, "missing: expected name = \"...\" (" NAME_RULE ")");
+    }
     HS_CHECK(get_choice(P, g, gpath, "kind", kind_names, &kind, &given));
     if (!given) {
         char path[PATH_LEN];
@@ -755,10 +763,9 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
                 char path[PATH_LEN];
                 config_setting_t *ls = member(g, "label");
                 snprintf(path, sizeof path, "methods[%d].%s", i, ls ? "label" : "name");
-                return bad(P, ls ? ls : member(g, "name"), path,
-                           "expected a unique label (methods[%d] on line %d has it; add label = \"...\" to tell "
-                           "entries of one method apart)",
-                           j, sw->methods[j].line);
+                return bad(P, ls ? ls : member(g, "name"), path, "expected a unique label (methods[%d] on line %d has it%s)",
+                           j, sw->methods[j].line,
+                           ls ? "" : "; add label = \"...\" to tell entries of one method apart");
             }
     }
 
@@ -808,8 +815,10 @@ hs_status hs_sweep_load_text(const char *text, const char *file, hs_sweep *sw)
         const char *hint = strstr(etext, "mismatched element type")
                                ? " (an array [..] holds one type: write 0.0, not 0, among numbers like 0.25)"
                                : "";
-        s = hs_error_set(HS_ERR_INPUT, "%s:%d: syntax error: %s%s", efile ? efile : sw->file,
-                         config_error_line(&cfg), etext, hint);
+        /* libconfig's own text is often just "syntax error" */
+        const int plain = !strcmp(etext, "syntax error");
+        s = hs_error_set(HS_ERR_INPUT, "%s:%d: syntax error%s%s%s", efile ? efile : sw->file,
+                         config_error_line(&cfg), plain ? "" : ": ", plain ? "" : etext, hint);
     } else {
         s = parse_root(&P, config_root_setting(&cfg));
     }
@@ -882,11 +891,13 @@ hs_status hs_sweep_task_open(const hs_sweep *sw, int task, int seed, hs_task **o
     hs_sweep_task_spec(sw, task, seed, &spec);
     hs_status s = hs_task_open(out, &spec);
     if (s != HS_OK) {
-        char msg[1024];
+        char msg[1024], own[160];
         snprintf(msg, sizeof msg, "%s", hs_error_message());
         hs_error_clear();
-        hs_error_set(s, "%s:%d: tasks[%d] (%s): %s", sw->file, sw->tasks[task].line, task, sw->tasks[task].name,
-                     msg);
+        /* the task layer names the task itself: say it once */
+        snprintf(own, sizeof own, "task %s: ", sw->tasks[task].name);
+        const char *m = strncmp(msg, own, strlen(own)) ? msg : msg + strlen(own);
+        hs_error_set(s, "%s:%d: tasks[%d] (%s): %s", sw->file, sw->tasks[task].line, task, sw->tasks[task].name, m);
     }
     return s;
 }

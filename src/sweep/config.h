@@ -184,9 +184,12 @@ int hs_sweep_diff_text(const char *a, const char *b, char *buf, size_t n);
 double hs_sweep_base_flops(const hs_sweep *sw, int task, const hs_task *t);
 double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const hs_task *t);
 
-/* The method's own work at ratio index r, in prune-split forward passes
- * (forward + backward counts 3); docs/sweep-file.md lists the multipliers. */
-double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg);
+/* The method's own work at ratio index r, in forward passes over the prune
+ * split (forward + backward counts 3) for a model of shape cfg on a task
+ * whose prune and train splits hold n_prune and n_train examples;
+ * docs/sweep-file.md lists the multipliers. */
+double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg, long n_prune,
+                              long n_train);
 
 /* Internal (config.c → grid.c): builds the grid and the fingerprint of a
  * sweep whose settings are valid. */

@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -75,6 +76,18 @@ static void sb_printf(strbuf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* The shortest of %.15g, %.16g, %.17g that reads back as v exactly: the
+ * text is exact (for the fingerprint) and 0.1 stays "0.1" (for the diff). */
+static void sb_real(strbuf *b, double v)
+{
+    char t[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(t, sizeof t, "%.*g", prec, v);
+        if (strtod(t, NULL) == v) break;
+    }
+    sb_printf(b, "%s", t);
+}
+
 /* A string value quoted, with '"', '\\' and control characters escaped so
  * that every setting stays on its own line. */
 static void sb_quoted(strbuf *b, const char *s)
@@ -109,6 +122,12 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
         if (s->f) sb_printf(b, "task %s." #f " = " fmt "\n", n, (cast)s->f);      \
         else sb_printf(b, "task %s." #f " = default\n", n);                       \
     } while (0)
+#define REAL(f)                                                    \
+    do {                                                           \
+        sb_printf(b, "task %s." #f " = ", n);                      \
+        if (s->f) sb_real(b, s->f); else sb_printf(b, "default");  \
+        sb_printf(b, "\n");                                        \
+    } while (0)
     if (!strcmp(s->kind, "synthetic")) {
         STR(generator);
         NUM(seq_len, "%d", int);
@@ -123,11 +142,11 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
         NUM(max_len, "%d", int);
         NUM(vocab_size, "%d", int);
         NUM(min_count, "%d", int);
-        NUM(prune_fraction, "%.17g", double);
+        REAL(prune_fraction);
     } else if (!strcmp(s->kind, "images")) {
         STR(path);
         NUM(patch, "%d", int);
-        NUM(prune_fraction, "%.17g", double);
+        REAL(prune_fraction);
         NUM(n_train, "%ld", long);
     } else {
         STR(path);
@@ -138,12 +157,18 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
     }
 #undef STR
 #undef NUM
+#undef REAL
     const hs_sweep_shape *m = &t->model;
     sb_printf(b, "task %s.model = d_model %d, heads %d, layers %d, d_ff %d\n", n, m->d_model, m->heads, m->layers,
               m->d_ff);
     const hs_sweep_train *r = &t->train;
-    sb_printf(b, "task %s.train = steps %ld, batch %d, lr %.17g, warmup %ld, weight_decay %.17g, clip %.17g\n", n,
-              r->steps, r->batch, r->lr, r->warmup, r->weight_decay, r->clip);
+    sb_printf(b, "task %s.train = steps %ld, batch %d, lr ", n, r->steps, r->batch);
+    sb_real(b, r->lr);
+    sb_printf(b, ", warmup %ld, weight_decay ", r->warmup);
+    sb_real(b, r->weight_decay);
+    sb_printf(b, ", clip ");
+    sb_real(b, r->clip);
+    sb_printf(b, "\n");
 }
 
 static void canon_method(strbuf *b, const hs_sweep_method *e)
@@ -157,7 +182,10 @@ static void canon_method(strbuf *b, const hs_sweep_method *e)
         switch (d->type) {
         case HS_SET_BOOL: sb_printf(b, "%s\n", v != 0 ? "true" : "false"); break;
         case HS_SET_CHOICE: sb_printf(b, "%s\n", d->choices[(int)v]); break;
-        default: sb_printf(b, "%.17g\n", v); break;
+        default:
+            sb_real(b, v);
+            sb_printf(b, "\n");
+            break;
         }
     }
 }
@@ -172,12 +200,17 @@ hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
     sb_printf(&b, "\nseed = %llu\nseeds = [", (unsigned long long)sw->seed);
     for (int i = 0; i < sw->n_seeds; i++) sb_printf(&b, "%s%ld", i ? ", " : "", sw->seeds[i]);
     sb_printf(&b, "]\nratios = [");
-    for (int i = 0; i < sw->n_ratios; i++) sb_printf(&b, "%s%.17g", i ? ", " : "", sw->ratios[i]);
+    for (int i = 0; i < sw->n_ratios; i++) {
+        sb_printf(&b, "%s", i ? ", " : "");
+        sb_real(&b, sw->ratios[i]);
+    }
     sb_printf(&b, "]\ntasks = [");
     for (int i = 0; i < sw->n_tasks; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->tasks[i].name);
     sb_printf(&b, "]\nmethods = [");
     for (int i = 0; i < sw->n_methods; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->methods[i].label);
-    sb_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = %.17g\n", sw->finetune_steps, sw->finetune_lr);
+    sb_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = ", sw->finetune_steps);
+    sb_real(&b, sw->finetune_lr);
+    sb_printf(&b, "\n");
     sb_printf(&b, "run.batch = %d\nrun.latency_repeats = %d\n", sw->batch, sw->latency_repeats);
     for (int i = 0; i < sw->n_tasks; i++) canon_task(&b, &sw->tasks[i]);
     for (int i = 0; i < sw->n_methods; i++) canon_method(&b, &sw->methods[i]);
@@ -336,30 +369,58 @@ int hs_sweep_diff(const hs_sweep *a, const hs_sweep *b, char *buf, size_t n)
 
 /* --- cost -------------------------------------------------------------------- */
 
-double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg)
+/* Setting `name` of a method entry, or def when the method has no such
+ * setting (the tables may change under this estimate). */
+static double setting_or(const hs_sweep_method *e, const char *name, double def)
+{
+    const int i = hs_setting_index(e->method, name);
+    return i >= 0 ? e->set.v[i] : def;
+}
+
+/* Choice index of `name` whose choice name is `choice`: 1 if set to it. */
+static int choice_is(const hs_sweep_method *e, const char *name, const char *choice)
+{
+    const int i = hs_setting_index(e->method, name);
+    if (i < 0 || e->method->settings[i].type != HS_SET_CHOICE) return 0;
+    return !strcmp(e->method->settings[i].choices[(int)e->set.v[i]], choice);
+}
+
+double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg, long n_prune,
+                              long n_train)
 {
     const hs_sweep_method *e = &sw->methods[method];
     const char *name = e->method->name;
-    const int N = cfg->layers * cfg->heads;
-    const int k = (int)lround(sw->ratios[ratio] * N);
+    const double N = (double)cfg->layers * cfg->heads;
+    const double k = (double)lround(sw->ratios[ratio] * N);
     if (!strcmp(name, "random") || !strcmp(name, "magnitude")) return 0;
     if (!strcmp(name, "michel")) {
         /* importance = forward + backward over the prune split (3 passes),
          * once or before every step; one evaluation before and after each step */
-        const int is = hs_setting_index(e->method, "step_fraction"), ir = hs_setting_index(e->method, "reestimate");
-        int step = is >= 0 ? (int)lround(e->set.v[is] * N) : 1;
+        double step = lround(setting_or(e, "step_fraction", 0.1) * N);
         if (step < 1) step = 1;
-        const int steps = (k + step - 1) / step;
-        const int re = ir >= 0 && e->set.v[ir] != 0;
+        const double steps = ceil(k / step);
+        const int re = setting_or(e, "reestimate", 0) != 0;
         return 3.0 * (re && steps > 0 ? steps : 1) + (1 + steps);
     }
-    if (!strcmp(name, "greedy")) /* every remaining head tried before each removal */
-        return (double)k * N - (double)k * (k - 1) / 2 + 1;
-    if (!strcmp(name, "astar")) /* a search: budget it as twice greedy */
-        return 2 * ((double)k * N - (double)k * (k - 1) / 2 + 1);
-    if (!strcmp(name, "layerdrop")) return cfg->layers + 1; /* each layer's effect once */
-    if (!strcmp(name, "papa")) return 2;                    /* mean attention, then one evaluation */
-    return 1;                                               /* a method this table does not know yet */
+    if (!strcmp(name, "greedy")) {
+        if (k == 0) return 0;
+        const double m = setting_or(e, "lazy", 0);
+        if (m <= 0 || m >= N - 1) return 1 + k * N - k * (k - 1) / 2; /* exact: every remaining head per round */
+        return 1 + N + (k - 1) * fmin(m, N - k + 1);                 /* lazy: the m best re-evaluated */
+    }
+    if (!strcmp(name, "astar")) /* the search stops at its evaluation budget at the latest */
+        return k == 0 ? 0 : setting_or(e, "max_evals", 200);
+    if (!strcmp(name, "layerdrop")) /* contribution: one forward pass; fixed orders: none */
+        return choice_is(e, "strategy", "contribution") ? 1 : 0;
+    if (!strcmp(name, "papa")) {
+        /* the constant matrices: a forward pass over max_examples of the
+         * chosen split; the order: importance (3 passes) or N evaluations */
+        const double avg_n = fmin(setting_or(e, "max_examples", 2000),
+                                  (double)(choice_is(e, "split", "prune") ? n_prune : n_train));
+        const double order = choice_is(e, "order", "static_loss") ? N : 3;
+        return order + (n_prune > 0 ? avg_n / (double)n_prune : 1);
+    }
+    return 1; /* a method this table does not know yet */
 }
 
 double hs_sweep_base_flops(const hs_sweep *sw, int task, const hs_task *t)
@@ -380,5 +441,6 @@ double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const h
      * shrunk-vs-masked check (2 batches); latency (2 × repeats batches) */
     double f = test * (sw->finetune_steps > 0 ? 3 : 2) + batch * (2 + 2.0 * sw->latency_repeats);
     f += (double)sw->finetune_steps * 3 * batch;
-    return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c);
+    return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c, t->split[HS_SPLIT_PRUNE].n,
+                                              t->split[HS_SPLIT_TRAIN].n);
 }

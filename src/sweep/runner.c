@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <mpi.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,10 +74,12 @@ static int wait_message(int source, MPI_Status *st, int (*stop)(void))
         MPI_Iprobe(source, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, st);
         if (flag) return 0;
         if (stop && stop()) return 1;
-        if (++idle > 200) {
-            long ns = idle > 2000 ? 1000000 : 50000;
+        if (++idle > 2000) {
+            long ns = idle > 4000 ? 1000000 : 50000;
             struct timespec ts = {0, ns};
             nanosleep(&ts, NULL);
+        } else {
+            sched_yield(); /* on a loaded machine the peer may need this core */
         }
     }
 }
@@ -104,6 +107,40 @@ typedef struct {
     int32_t cancelled;   /* stopped by a signal: the job stays pending */
     char error[HS_ERROR_LEN];
 } result_header;
+
+/* ---- benchmark mode ----------------------------------------------------------- */
+
+/* --bench-trivial: jobs do no work (an untrained model, an empty point), so
+ * what is measured is dispatch, messaging and the flushed writes. */
+static int trivial;
+
+static hs_status run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **m)
+{
+    if (!trivial) return hs_job_run_base(tc, b, row, m);
+    hs_task *t;
+    const hs_sweep_base *bj = &tc->sw->bases[b];
+    HS_CHECK(hs_task_cache_get(tc, bj->task, bj->seed, &t));
+    const hs_config cfg = hs_sweep_model_config(tc->sw, bj->task, t);
+    HS_CHECK(hs_model_create(m, &cfg));
+    row->start_time = row->end_time = hs_now();
+    row->attempts++;
+    row->status = HS_STATUS_DONE;
+    row->metric = row->loss = 0;
+    return HS_OK;
+}
+
+static hs_status run_point(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
+                           hs_point_row *row, uint8_t *mask, float *imp, double *curve)
+{
+    if (!trivial) return hs_job_run_point(tc, p, base, lmax, hmax, row, mask, imp, curve);
+    memset(mask, 1, (size_t)lmax * hmax);
+    memset(imp, 0, sizeof(float) * lmax * hmax);
+    memset(curve, 0, sizeof(double) * HS_CURVE_WIDTH);
+    row->start_time = row->end_time = hs_now();
+    row->attempts++;
+    row->status = HS_STATUS_DONE;
+    return HS_OK;
+}
 
 /* ---- shared state ---------------------------------------------------------- */
 
@@ -176,7 +213,7 @@ static int run_worker(ctx_common *c)
             hs_job_init_base_row(sw, jh.id, &row);
             memcpy(&row.attempts, msg + sizeof jh, sizeof row.attempts);
             hs_model *m = NULL;
-            hs_status s = hs_job_run_base(&c->tc, jh.id, &row, &m);
+            hs_status s = run_base(&c->tc, jh.id, &row, &m);
             row.rank = c->rank;
             rh.ok = s == HS_OK;
             rh.cancelled = got_term;
@@ -209,7 +246,7 @@ static int run_worker(ctx_common *c)
                 row.status = HS_STATUS_FAILED;
             } else {
                 if (sw->point_timeout > 0) hs_set_deadline(hs_now() + sw->point_timeout);
-                s = hs_job_run_point(&c->tc, jh.id, cache[jh.base], c->lmax, c->hmax, &row, mask, imp, curve);
+                s = run_point(&c->tc, jh.id, cache[jh.base], c->lmax, c->hmax, &row, mask, imp, curve);
                 hs_set_deadline(0);
             }
             row.rank = c->rank;
@@ -239,6 +276,7 @@ typedef struct {
     hs_model **models;      /* done base models (for sending and for -np 1) */
     char *worker_has;       /* [size][n_bases] 1: that worker caches the base */
     long *busy;             /* [size] job of each worker: -1 idle, b or N+p */
+    char *running_base, *running_point; /* handed out, result not back yet */
     long next_base, next_point; /* scan positions */
     long done_points, failed_points, todo_points, done_here;
     double started, last_progress, progress_every;
@@ -294,22 +332,21 @@ static int next_job(coord *k, long *id)
 {
     const hs_sweep *sw = &k->c->sw;
     int waiting = 0;
-    for (long b = 0; b < sw->n_bases; b++) {
+    /* everything before the cursors is final: scans stay short on big grids */
+    while (k->next_base < sw->n_bases && base_final(k, k->next_base)) k->next_base++;
+    while (k->next_point < sw->n_points && point_final(k, k->next_point)) k->next_point++;
+    for (long b = k->next_base; b < sw->n_bases; b++) {
         if (base_final(k, b)) continue;
-        int running = 0;
-        for (int w = 0; w < k->c->size; w++) running |= k->busy[w] == b;
-        if (running) {
+        if (k->running_base[b]) {
             waiting = 1;
             continue;
         }
         *id = b;
         return 1;
     }
-    for (long p = 0; p < sw->n_points; p++) {
+    for (long p = k->next_point; p < sw->n_points; p++) {
         if (point_final(k, p)) continue;
-        int running = 0;
-        for (int w = 0; w < k->c->size; w++) running |= k->busy[w] == sw->n_bases + p;
-        if (running) {
+        if (k->running_point[p]) {
             waiting = 1;
             continue;
         }
@@ -343,9 +380,10 @@ static hs_status record_base(coord *k, long b, const hs_base_row *row, int ok, c
 static hs_status record_point(coord *k, long p, const hs_point_row *row, const uint8_t *mask,
                               const float *imp, const double *curve, int ok, const char *error)
 {
+    const int failed_before = k->points[p].status == HS_STATUS_FAILED;
     k->points[p] = *row;
     HS_CHECK(hs_results_write_point(k->res, p, row, ok ? mask : NULL, ok ? imp : NULL, ok ? curve : NULL,
-                                    ok ? NULL : error));
+                                    ok ? (failed_before ? "" : NULL) : error));
     if (ok) k->done_points++;
     else if (point_final(k, p)) k->failed_points++;
     k->done_here++;
@@ -374,6 +412,8 @@ static hs_status send_job(coord *k, int w, int kind, long id)
     MPI_Send(buf, (int)sz, MPI_BYTE, w, kind == 1 ? TAG_JOB_BASE : TAG_JOB_POINT, MPI_COMM_WORLD);
     hs_free(buf);
     k->busy[w] = kind == 1 ? id : sw->n_bases + id;
+    if (kind == 1) k->running_base[id] = 1;
+    else k->running_point[id] = 1;
     if (kind == 1) k->worker_has[(size_t)w * sw->n_bases + id] = 1; /* it keeps what it trains */
     return HS_OK;
 }
@@ -400,7 +440,7 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
         hs_base_row row = k->bases[id];
         row.rank = 0;
         hs_model *m = NULL;
-        hs_status s = hs_job_run_base(&c->tc, id, &row, &m);
+        hs_status s = run_base(&c->tc, id, &row, &m);
         if (got_term || (s != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
             hs_error_clear();
             hs_model_destroy(&m);
@@ -423,7 +463,7 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
         hs_point_row row = k->points[id];
         row.rank = 0;
         if (c->sw.point_timeout > 0) hs_set_deadline(hs_now() + c->sw.point_timeout);
-        hs_status ps = hs_job_run_point(&c->tc, id, k->models[row.base], c->lmax, c->hmax, &row, mask,
+        hs_status ps = run_point(&c->tc, id, k->models[row.base], c->lmax, c->hmax, &row, mask,
                                         imp, curve);
         hs_set_deadline(0);
         if (got_term || (ps != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
@@ -450,6 +490,10 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
     HS_CHECK(recv_bytes(st, &msg, &n));
     const int w = st->MPI_SOURCE;
     hs_status s = HS_OK;
+    if (k->busy[w] >= 0) { /* whatever the result, the job is no longer running */
+        if (k->busy[w] < c->sw.n_bases) k->running_base[k->busy[w]] = 0;
+        else k->running_point[k->busy[w] - c->sw.n_bases] = 0;
+    }
     if (st->MPI_TAG == TAG_READY) {
         k->busy[w] = -1;
     } else if (st->MPI_TAG == TAG_RESULT_BASE) {
@@ -515,10 +559,12 @@ static hs_status coordinate(coord *k, int *incomplete)
         MPI_Status st;
         int flag = 0;
         MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &st);
-        if (!flag) { /* spin briefly (replies take microseconds), then sleep up to 1 ms */
-            if (++idle > 200) {
-                struct timespec ts = {0, idle > 2000 ? 1000000 : 50000};
+        if (!flag) { /* poll briefly, yielding the core (replies take microseconds), then sleep up to 1 ms */
+            if (++idle > 2000) {
+                struct timespec ts = {0, idle > 4000 ? 1000000 : 50000};
                 nanosleep(&ts, NULL);
+            } else {
+                sched_yield();
             }
             continue;
         }
@@ -693,6 +739,7 @@ int hs_run(const hs_run_opts *o)
     install(SIGALRM, on_alarm);
     if (c.rank == 0) install(SIGTERM, on_term);
     serial_mode = c.size == 1;
+    trivial = o->bench_trivial;
 
     /* rank 0 reads the file; everyone parses the same text */
     hs_status s = HS_OK;
@@ -749,6 +796,8 @@ int hs_run(const hs_run_opts *o)
     if (s == HS_OK) s = hs_calloc((void **)&k.models, (size_t)c.sw.n_bases + 1, sizeof *k.models, "models");
     if (s == HS_OK) s = hs_calloc((void **)&k.worker_has, (size_t)c.size * (c.sw.n_bases + 1), 1, "caches");
     if (s == HS_OK) s = hs_calloc((void **)&k.busy, (size_t)c.size, sizeof *k.busy, "workers");
+    if (s == HS_OK) s = hs_calloc((void **)&k.running_base, (size_t)c.sw.n_bases + 1, 1, "flags");
+    if (s == HS_OK) s = hs_calloc((void **)&k.running_point, (size_t)c.sw.n_points + 1, 1, "flags");
     for (int w = 0; s == HS_OK && w < c.size; w++) k.busy[w] = -1; /* nobody runs anything yet */
     if (s == HS_OK) s = hs_results_read_points(k.res, k.points);
     if (s == HS_OK) s = hs_results_read_bases(k.res, k.bases);
@@ -789,6 +838,8 @@ int hs_run(const hs_run_opts *o)
     hs_free(k.models);
     hs_free(k.worker_has);
     hs_free(k.busy);
+    hs_free(k.running_base);
+    hs_free(k.running_point);
     hs_task_cache_free(&c.tc);
     hs_sweep_free(&c.sw);
     return rc;

@@ -23,6 +23,7 @@ typedef struct {
     double progress_every; /* seconds between plain progress lines (not a terminal) */
     int fail_point;        /* test hook: this point id fails with an injected error (-1 none) */
     const char *tool_version;
+    int bench_trivial;     /* benchmark hook: jobs do no work (bench/dispatch.sh) */
 } hs_run_opts;
 
 /* Collective over MPI_COMM_WORLD (MPI must be initialised). Returns the

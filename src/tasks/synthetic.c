@@ -240,7 +240,7 @@ static hs_status validate(hs_task_spec *sp, generator_id g)
     const char *gn = generators[g].name;
     if (!sp->seq_len) sp->seq_len = DEFAULT_SEQ_LEN;
     if (!sp->symbols) sp->symbols = generators[g].default_symbols;
-    if (!sp->brackets) sp->brackets = 2;
+    if (!sp->brackets && g == G_DYCK) sp->brackets = 2;
     if (!sp->n_train) sp->n_train = DEFAULT_TRAIN;
     if (!sp->n_prune) sp->n_prune = DEFAULT_PRUNE;
     if (!sp->n_test) sp->n_test = DEFAULT_TEST;
@@ -279,18 +279,25 @@ static hs_status validate(hs_task_spec *sp, generator_id g)
     return HS_OK;
 }
 
+/* Kind "synthetic" (see task.h): validates the generator's settings, fills
+ * in their defaults in t->spec, sets shape, metric and description, and
+ * generates the three splits. HS_ERR_INPUT names the bad setting. */
 hs_status hs_task_open_synthetic(hs_task *t)
 {
     hs_task_spec *sp = &t->spec;
-    const char *gname = sp->generator ? sp->generator : "";
+    if (!sp->generator)
+        return hs_error_set(HS_ERR_INPUT,
+                            "task %s: setting generator is missing (expected copy, reverse, sort, induction, "
+                            "dyck or majority)",
+                            sp->name);
     generator_id g = G_COUNT;
     for (int i = 0; i < G_COUNT; i++)
-        if (!strcmp(gname, generators[i].name)) g = (generator_id)i;
+        if (!strcmp(sp->generator, generators[i].name)) g = (generator_id)i;
     if (g == G_COUNT)
         return hs_error_set(HS_ERR_INPUT,
                             "task %s: unknown generator '%s' (expected copy, reverse, sort, induction, dyck "
                             "or majority)",
-                            sp->name, gname);
+                            sp->name, sp->generator);
     HS_CHECK(validate(sp, g));
 
     const int lm = g != G_DYCK && g != G_MAJORITY;
