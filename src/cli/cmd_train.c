@@ -26,7 +26,7 @@ static const char help[] =
     "  --seq-len N        synthetic, lm: positions including CLS/BOS\n"
     "  --symbols N        synthetic: alphabet size\n"
     "  --brackets N       dyck: bracket kinds\n"
-    "  --n-train N --n-prune N --n-test N   synthetic, lm: examples per split\n"
+    "  --n-train N --n-prune N --n-test N   synthetic, lm: examples per split (images: --n-train caps training)\n"
     "  --path P           tsv: folder with train.tsv and dev.tsv; images: folder of IDX files; lm: text file\n"
     "  --tokenizer T      tsv: byte | word [byte]\n"
     "  --max-len N        tsv: positions including CLS (longer texts are truncated)\n"
@@ -102,7 +102,7 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
         case O_GEN: t->generator = a; break;
         case O_SEQ: HS_CHECK(hs_parse_long("--seq-len", a, 2, 4096, &v)); t->seq_len = (int)v; break;
         case O_SYM: HS_CHECK(hs_parse_long("--symbols", a, 2, 65536, &v)); t->symbols = (int)v; break;
-        case O_BRACK: HS_CHECK(hs_parse_long("--brackets", a, 1, 64, &v)); t->brackets = (int)v; break;
+        case O_BRACK: HS_CHECK(hs_parse_long("--brackets", a, 1, 16, &v)); t->brackets = (int)v; break;
         case O_NTRAIN: HS_CHECK(hs_parse_long("--n-train", a, 1, 100000000, &t->n_train)); break;
         case O_NPRUNE: HS_CHECK(hs_parse_long("--n-prune", a, 1, 100000000, &t->n_prune)); break;
         case O_NTEST: HS_CHECK(hs_parse_long("--n-test", a, 1, 100000000, &t->n_test)); break;

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <mpi.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -619,6 +620,26 @@ static hs_status run_serial(coord *k, int *incomplete)
     return s;
 }
 
+/* mkdir -p of the folder holding path (the sweep's `output` may name a new one). */
+static hs_status make_parents(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash || slash == dir) return HS_OK;
+    *slash = 0;
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+            return hs_error_set(HS_ERR_IO, "cannot create folder %s for the results: %s", dir, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return hs_error_set(HS_ERR_IO, "cannot create folder %s for the results: %s", dir, strerror(errno));
+    return HS_OK;
+}
+
 /* Opens or creates the results file for sw. */
 static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **res)
 {
@@ -655,6 +676,7 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
         fprintf(stderr, "[headsweep] resuming %s\n", sw->output);
         return HS_OK;
     }
+    HS_CHECK(make_parents(sw->output));
     /* a new file: open every (task, seed) once for the shapes */
     hs_results_layout lay;
     memset(&lay, 0, sizeof lay);
