@@ -77,7 +77,7 @@ static void bench(const char *name, int d, int H, int L, int T, int B, double se
     hs_rng_seed(&r, 5);
     for (int i = 0; i < B * T; i++) tok[i] = (int)hs_rng_below(&r, 256);
     for (int i = 0; i < B; i++) tgt[i] = (int)hs_rng_below(&r, 2);
-    hs_batch b = {B, T, tok, NULL, tgt};
+    hs_batch b = {B, T, tok, NULL, tgt, NULL};
     double loss;
     for (int i = 0; i < 3; i++) hs_train_step(m, o, &b, &loss); /* warm-up */
     /* blocks of steps; the median block time per step resists machine noise */

@@ -3,7 +3,9 @@
  * precision (this binary compiles the core with -DHS_REAL_DOUBLE).
  *
  * Two small models: a classifier with padded rows and gates in {0, 0.5, 1.2},
- * and a causal language model with padding and ignored targets. With eps 1e-5
+ * and a causal language model with padding and ignored targets; both again
+ * with per-example gates from a gate hook (MAE) that depend on the layer
+ * input, checking ∂L/∂G per example and the path through the gates' input. With eps 1e-5
  * in double the FD error is ~eps²·|f'''| + 1e-16/eps ≈ 1e-10, so the bound
  * |fd − analytic| ≤ 1e-7·max(1, |analytic|) leaves a wide margin while any
  * real mistake (errors of order the gradient itself) fails it. */
@@ -53,6 +55,11 @@ static double compare(const double *an, const double *fd, size_t n, size_t *wors
     return e;
 }
 
+/* Knowledge distillation for the "-kd" cases (model.h): teacher logits [R][C]
+ * of the batch, alpha and temperature; NULL = the plain loss. */
+static const double *kd_teacher;
+static double kd_alpha, kd_temp;
+
 static void check_model(const char *label, const hs_config *cfg, const hs_batch *b,
                         const double *gates, int self_test, int static_head)
 {
@@ -61,6 +68,9 @@ static void check_model(const char *label, const hs_config *cfg, const hs_batch 
     HS_ASSERT(hs_model_setup_batch(m, b->B, b->T) == HS_OK);
     random_params(m, hs_key_str(7, label));
     memcpy(m->p.gates, gates, sizeof(double) * m->info[HS_P_GATES].count);
+    m->kd_logits = kd_teacher;
+    m->kd_alpha = kd_alpha;
+    m->kd_temperature = kd_temp;
     if (static_head >= 0) { /* a PAPA head: constant attention, no gradient to its q and k */
         HS_ASSERT(hs_model_alloc_static(m) == HS_OK);
         hs_rng r;
@@ -129,6 +139,123 @@ static void check_model(const char *label, const hs_config *cfg, const hs_batch 
     hs_model_destroy(&m);
 }
 
+/* Per-example gates through the model's gate hook (MAE, METHODS.md §8):
+ * G[l][b][j] = base[l][b][j] + 0.3·tanh(mean over row b's valid positions of
+ * column 3j mod d of the layer input), so the core's ∂L/∂G (a.gate_ex) is
+ * checked against finite differences on base, and every parameter's gradient
+ * includes the path through the gates' input (the hook's backward). */
+typedef struct {
+    int H, d;
+    double base[64];
+} ex_hook_ctx;
+
+static void ex_hook_fwd(void *vc, int l, const hs_batch *b, const hs_real *res, hs_real *G)
+{
+    const ex_hook_ctx *c = vc;
+    for (int e = 0; e < b->B; e++) {
+        const int len = b->lengths ? b->lengths[e] : b->T;
+        for (int j = 0; j < c->H; j++) {
+            double u = 0;
+            for (int t = 0; t < len; t++) u += res[((size_t)e * b->T + t) * c->d + (3 * j) % c->d];
+            G[e * c->H + j] = c->base[(l * b->B + e) * c->H + j] + 0.3 * tanh(u / len);
+        }
+    }
+}
+
+static void ex_hook_bwd(void *vc, int l, const hs_batch *b, const hs_real *res, const hs_real *dG,
+                        hs_real *dres)
+{
+    const ex_hook_ctx *c = vc;
+    for (int e = 0; e < b->B; e++) {
+        const int len = b->lengths ? b->lengths[e] : b->T;
+        for (int j = 0; j < c->H; j++) {
+            double u = 0;
+            for (int t = 0; t < len; t++) u += res[((size_t)e * b->T + t) * c->d + (3 * j) % c->d];
+            const double th = tanh(u / len), du = 0.3 * (1 - th * th) * dG[e * c->H + j] / len;
+            for (int t = 0; t < len; t++) dres[((size_t)e * b->T + t) * c->d + (3 * j) % c->d] += du;
+        }
+    }
+}
+
+/* Every example's gates = the layer's own gates (ctx: the model). */
+static void same_gates_fwd(void *vc, int l, const hs_batch *b, const hs_real *res, hs_real *G)
+{
+    const hs_model *m = vc;
+    const int H = m->cfg.heads;
+    for (int e = 0; e < b->B; e++) memcpy(G + e * H, m->p.gates + l * H, sizeof(double) * H);
+}
+
+static void check_gate_hook(const char *label, const hs_config *cfg, const hs_batch *b)
+{
+    hs_model *m;
+    HS_ASSERT(hs_model_create(&m, cfg) == HS_OK);
+    HS_ASSERT(hs_model_setup_batch(m, b->B, b->T) == HS_OK);
+    random_params(m, hs_key_str(7, label));
+    const int L = cfg->layers, H = cfg->heads, n = L * b->B * H;
+    ex_hook_ctx hc = {H, cfg->d_model, {0}};
+    HS_ASSERT(n <= 64);
+    hs_rng r;
+    hs_rng_seed(&r, 5);
+    for (int i = 0; i < n; i++) hc.base[i] = i % 5 == 2 ? 0 : 0.2 + hs_rng_uniform(&r); /* some zero */
+    const hs_gate_hook hook = {&hc, ex_hook_fwd, ex_hook_bwd};
+    m->gate_hook = &hook;
+
+    hs_model_zero_grad(m);
+    loss_at(m, b);
+    hs_model_backward(m, b);
+    static double fd[1 << 16];
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        const hs_tensor_info *ti = &m->info[i];
+        if (ti->count == 0 || i == HS_P_GATES) continue; /* gates [H] are not read with a hook */
+        HS_ASSERT(ti->count <= sizeof fd / sizeof fd[0]);
+        double maxg = 0;
+        for (size_t k = 0; k < ti->count; k++) {
+            double *p = &m->p.at[i][k], keep = *p;
+            *p = keep + EPS;
+            double lp = loss_at(m, b);
+            *p = keep - EPS;
+            double lm = loss_at(m, b);
+            *p = keep;
+            fd[k] = (lp - lm) / (2 * EPS);
+            maxg = fmax(maxg, fabs(m->g.at[i][k]));
+        }
+        size_t w;
+        double e = compare(m->g.at[i], fd, ti->count, &w);
+        tap_ok(e <= TOL && maxg > 0, "%s: d loss/d %s matches finite differences (max err %.2e at %zu)",
+               label, ti->name, e, w);
+    }
+    /* ∂L/∂G per example: a.gate_ex [L][B][H] against differences on base */
+    double an[64];
+    for (int i = 0; i < n; i++) {
+        an[i] = m->a.gate_ex[i];
+        double keep = hc.base[i];
+        hc.base[i] = keep + EPS;
+        double lp = loss_at(m, b);
+        hc.base[i] = keep - EPS;
+        double lm = loss_at(m, b);
+        hc.base[i] = keep;
+        fd[i] = (lp - lm) / (2 * EPS);
+    }
+    size_t w;
+    double e = compare(an, fd, (size_t)n, &w);
+    tap_ok(e <= TOL, "%s: per-example gate gradients dL/dG[l][b][j] match finite differences (%d, max err %.2e at %zu)",
+           label, n, e, w);
+    /* per-example gates equal to the layer's own gates: the same logits, bit for bit */
+    for (int i = 0; i < L * H; i++) m->p.gates[i] = 0.25 + 0.125 * (i % 7);
+    m->gate_hook = NULL;
+    loss_at(m, b);
+    const size_t nlog = (size_t)m->R * cfg->n_out;
+    static double plain[1 << 12];
+    HS_ASSERT(nlog <= sizeof plain / sizeof plain[0]);
+    memcpy(plain, m->a.logits, sizeof(double) * nlog);
+    const hs_gate_hook same = {m, same_gates_fwd, NULL};
+    m->gate_hook = &same;
+    loss_at(m, b);
+    tap_ok(!memcmp(plain, m->a.logits, sizeof(double) * nlog),
+           "%s: per-example gates equal to the layer gates give the plain logits bit for bit", label);
+    hs_model_destroy(&m);
+}
+
 int main(void)
 {
     /* classifier: padding (lengths 6, 3, 1), a zero gate, T < seq_len */
@@ -151,6 +278,21 @@ int main(void)
     check_model("causal-lm", &lm, &bl, gates_l, 0, -1);
     check_model("causal-lm-static-head", &lm, &bl, gates_l, 0, 2);
 
+    /* knowledge distillation: (1 − α)·CE + α·T²·CE(softmax(teacher/T), softmax(student/T)),
+     * random teacher logits (ignored rows of the LM included: they must not count) */
+    static double teacher[2 * 6 * 9];
+    hs_rng tr;
+    hs_rng_seed(&tr, 41);
+    for (int i = 0; i < 2 * 6 * 9; i++) teacher[i] = 2 * hs_rng_normal(&tr);
+    kd_teacher = teacher;
+    kd_alpha = 0.7;
+    kd_temp = 2.5;
+    check_model("classifier-kd", &cls, &bc, gates_c, 0, -1);
+    kd_alpha = 1;
+    kd_temp = 0.8;
+    check_model("causal-lm-kd", &lm, &bl, gates_l, 0, -1);
+    kd_teacher = NULL;
+
     /* image model: patch embedding + CLS vector, padding */
     hs_config img = {.vocab = 0, .seq_len = 5, .d_model = 8, .heads = 2, .layers = 1, .d_ff = 8,
                      .n_out = 3, .lm = 0, .causal = 0, .patch_dim = 4};
@@ -162,5 +304,8 @@ int main(void)
     hs_batch bi = {2, 5, NULL, len_i, tgt_i, patches};
     double gates_i[2] = {0.8, 1.0};
     check_model("image", &img, &bi, gates_i, 0, 1);
+
+    check_gate_hook("classifier-gate-hook", &cls, &bc);
+    check_gate_hook("causal-lm-gate-hook", &lm, &bl);
     return tap_done();
 }

@@ -113,6 +113,15 @@ check "status lists the failure with its message" \
     "$HS status $tmp/fail.h5 | grep -q 'FAILED point 5 .*injected failure'"
 check "the other 47 points are done" "$HS status $tmp/fail.h5 | grep -q 'points: *47 done, 1 failed'"
 
+# --- point_timeout: a point that takes too long fails with its reason, retried ---
+sweep slow 150
+sed -i 's/^run = { latency_repeats = 1; };/run = { latency_repeats = 1; point_timeout = 0.000001; retries = 1; };/' "$tmp/slow.cfg"
+$MPIRUN -np 2 $HS run "$tmp/slow.cfg" --progress-every 100 >"$tmp/slow.log" 2>&1
+rc=$?
+check "points over point_timeout fail, the sweep still ends (exit $rc)" "[ $rc -eq 0 ]"
+check "status shows them failed 'timed out' after 2 attempts (retries = 1)" \
+    "$HS status $tmp/slow.h5 | grep -q 'FAILED point 0 .*2 attempts.*timed out'"
+
 # --- a changed sweep file is refused; --restart starts over ----------------------
 sed 's/ratios = \[0.0,/ratios = [0.0, 0.1,/' "$tmp/np1.cfg" >"$tmp/changed.cfg"
 $HS run "$tmp/changed.cfg" >"$tmp/changed.log" 2>&1

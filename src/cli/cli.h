@@ -14,6 +14,10 @@ int hs_cmd_prune(int argc, char **argv);
 int hs_cmd_run(int argc, char **argv);
 int hs_cmd_status(int argc, char **argv);
 int hs_cmd_check(int argc, char **argv);
+int hs_cmd_query(int argc, char **argv);
+int hs_cmd_plot(int argc, char **argv);
+int hs_cmd_report(int argc, char **argv);
+int hs_cmd_submit(int argc, char **argv);
 
 /* Prints "headsweep: error: <pending message>" on stderr and returns the exit
  * status for s (2 for bad input). Clears the pending message. */

@@ -20,11 +20,14 @@ static const char help[] =
     "usage: headsweep prune CHECKPOINT.h5 --method NAME --ratio R [options]\n\n"
     "Prunes a trained model (from `headsweep train`) at one ratio and reports the\n"
     "test metric before, after pruning and after fine-tuning, FLOPs and latency.\n\n"
-    "  --method NAME       random, magnitude, michel, greedy, astar, layerdrop, papa\n"
+    "  --method NAME       random, magnitude, michel, greedy, astar, layerdrop, papa,\n"
+    "                      mae, l0, movement\n"
     "  --ratio R           fraction of heads removed, 0 <= R < 1\n"
     "  --set NAME=VALUE    a method setting (repeatable); --list-settings shows them\n"
     "  --finetune N        fine-tuning steps with the mask fixed [0]\n"
     "  --finetune-lr X     [1e-3]\n"
+    "  --kd-alpha X        distillation weight of fine-tuning, base model as teacher, 0 = off [0]\n"
+    "  --kd-temperature T  distillation temperature [2]\n"
     "  --batch N           evaluation / fine-tuning batch [64]\n"
     "  --seed N            seed of the point's random streams [1]\n"
     "  --latency-repeats N timed forward passes per model, 0 = skip [5]\n"
@@ -101,6 +104,7 @@ typedef struct {
     double ratio;
     long finetune, batch, seed, latency;
     double ft_lr;
+    double kd_alpha, kd_temperature;
 } prune_opts;
 
 static hs_status run(const prune_opts *o)
@@ -131,7 +135,8 @@ static hs_status run(const prune_opts *o)
     const uint64_t key = hs_key_str(hs_key_f64(hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed),
                                                                     spec.name), o->method->name),
                                                o->ratio), "point");
-    const hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency};
+    const hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha,
+                              o->kd_temperature};
     s = hs_point_run(m, task, o->method, &o->set, o->ratio, key, &po, &r);
     if (s != HS_OK) goto done;
     const char *metric = hs_metric_name(task->metric);
@@ -164,13 +169,15 @@ done:
 
 int hs_cmd_prune(int argc, char **argv)
 {
-    enum { O_METHOD = 256, O_RATIO, O_SET, O_FT, O_FTLR, O_BATCH, O_SEED, O_LAT, O_GROUP, O_LIST, O_HELP };
+    enum { O_METHOD = 256, O_RATIO, O_SET, O_FT, O_FTLR, O_BATCH, O_SEED, O_LAT, O_GROUP, O_LIST, O_HELP,
+           O_KDA, O_KDT };
     static const struct option opts[] = {
         {"method", 1, 0, O_METHOD}, {"ratio", 1, 0, O_RATIO},   {"set", 1, 0, O_SET},
         {"finetune", 1, 0, O_FT},   {"finetune-lr", 1, 0, O_FTLR}, {"batch", 1, 0, O_BATCH},
         {"seed", 1, 0, O_SEED},     {"latency-repeats", 1, 0, O_LAT}, {"group", 1, 0, O_GROUP},
-        {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
-    prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3};
+        {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP}, {"kd-alpha", 1, 0, O_KDA},
+        {"kd-temperature", 1, 0, O_KDT}, {0, 0, 0, 0}};
+    prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3, 0, 2};
     const char *sets[HS_MAX_SETTINGS * 2];
     int nsets = 0, list = 0;
     opterr = 0;
@@ -190,6 +197,8 @@ int hs_cmd_prune(int argc, char **argv)
             break;
         case O_FT: s = hs_parse_long("--finetune", optarg, 0, 100000000, &o.finetune); break;
         case O_FTLR: s = hs_parse_double("--finetune-lr", optarg, 0, 10, &o.ft_lr); break;
+        case O_KDA: s = hs_parse_double("--kd-alpha", optarg, 0, 1, &o.kd_alpha); break;
+        case O_KDT: s = hs_parse_double("--kd-temperature", optarg, 0.01, 100, &o.kd_temperature); break;
         case O_BATCH: s = hs_parse_long("--batch", optarg, 1, 1 << 16, &o.batch); break;
         case O_SEED: s = hs_parse_long("--seed", optarg, 0, 2147483647L, &o.seed); break;
         case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency); break;
@@ -211,6 +220,8 @@ int hs_cmd_prune(int argc, char **argv)
     hs_settings_defaults(o.method, &o.set);
     for (int i = 0; i < nsets && s == HS_OK; i++) s = parse_setting(o.method, sets[i], &o.set);
     if (s == HS_OK && o.ratio < 0) s = hs_error_set(HS_ERR_INPUT, "prune: --ratio is required (0 <= R < 1)");
+    if (s == HS_OK && o.kd_alpha > 0 && o.finetune == 0)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
     if (s == HS_OK && optind != argc - 1)
         s = hs_error_set(HS_ERR_INPUT, "prune: expected exactly one CHECKPOINT.h5 argument (see headsweep prune --help)");
     if (s != HS_OK) return hs_cli_report(s);

@@ -20,6 +20,10 @@ static const struct {
     {"run", hs_cmd_run, "run or resume a sweep (under mpirun -np N, or alone)"},
     {"status", hs_cmd_status, "progress of a sweep from its results file (also while it runs)"},
     {"check", hs_cmd_check, "validate a sweep file, print its grid and estimated cost"},
+    {"query", hs_cmd_query, "filter, group and print the points of a results file (table, CSV, JSON)"},
+    {"plot", hs_cmd_plot, "trade-off curves and head heatmaps of a results file (gnuplot)"},
+    {"report", hs_cmd_report, "one self-contained HTML page: provenance, failures, figures, tables"},
+    {"submit", hs_cmd_submit, "submit a sweep to Slurm as a batch job (requeues itself at the limit)"},
 };
 
 static void usage(FILE *out)

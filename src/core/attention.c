@@ -105,13 +105,16 @@ void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a
                     ctx + j * dh, di);
         }
     }
-    for (size_t r = 0; r < (size_t)BT; r++)
+    for (size_t r = 0; r < (size_t)BT; r++) {
+        /* per-example gates (MAE) or the layer's */
+        const hs_real *gr = w->gates_ex ? w->gates_ex + (r / (size_t)T) * H : w->gates;
         for (int j = 0; j < H; j++) {
-            const hs_real gj = w->gates[j];
+            const hs_real gj = gr[j];
             const hs_real *c = s->ctx + r * di + j * dh;
             hs_real *gc = s->gctx + r * di + j * dh;
             for (int i = 0; i < dh; i++) gc[i] = gj * c[i];
         }
+    }
     hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, di, d, 1);
 }
 
@@ -133,8 +136,8 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
     hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, di, d, 0);
     for (int j = 0; j < H; j++) {
         double acc = 0; /* rows summed in double: B·T terms */
-        const hs_real gj = w->gates[j];
         for (int b = 0; b < B; b++) {
+            const hs_real gj = w->gates_ex ? w->gates_ex[(size_t)b * H + j] : w->gates[j];
             double ex = 0;
             for (size_t r = (size_t)b * T; r < (size_t)(b + 1) * T; r++) {
                 hs_real *dc = scr->dctx + r * di + j * dh;
@@ -144,7 +147,7 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
             if (scr->gate_ex) scr->gate_ex[(size_t)b * H + j] = (hs_real)ex;
             acc += ex;
         }
-        g->gates[j] += (hs_real)acc;
+        if (!w->gates_ex) g->gates[j] += (hs_real)acc;
     }
 
     for (int b = 0; b < B; b++) {

@@ -26,12 +26,18 @@
 /* One layer's attention weights (or their gradients): Wq, Wk, Wv [d][H·dh],
  * biases [H·dh], Wo [H·dh][d], bo [d], gates [H]. For the forward pass,
  * is_static [H] (or NULL) marks PAPA heads whose constant matrices are
- * static_att [H][Tc][Tc] (Tc ≥ T); both are ignored in gradient structs. */
+ * static_att [H][Tc][Tc] (Tc ≥ T); both are ignored in gradient structs.
+ * gates_ex [B][H] (or NULL): per-example gates (MAE, METHODS.md §8) used
+ * instead of gates [H] — row b's context of head j is multiplied by
+ * gates_ex[b·H + j]; backward's scr->gate_ex is then ∂L/∂gates_ex and
+ * g->gates receives nothing (gates [H] are not read). Ignored in gradient
+ * structs; NULL is the plain path, bit for bit. */
 typedef struct {
     hs_real *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo, *gates;
     const unsigned char *is_static;
     const hs_real *static_att;
     int static_T; /* Tc */
+    const hs_real *gates_ex;
 } hs_attn_weights;
 
 /* What forward saves for backward: qkv [B·T][3·H·dh] (q | k | v per row), the

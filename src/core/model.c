@@ -143,7 +143,7 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
         {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dqkv, BT * 3 * d},
         {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
         {&m->a.dfin, R * d}, {&m->a.dlogits, R * C}, {&m->a.pin, BT * m->cfg.patch_dim},
-        {&m->a.gate_ex, L * B * H},
+        {&m->a.gate_ex, L * B * H}, {&m->a.ex_gates, L * B * H},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
@@ -199,7 +199,7 @@ static hs_attn_weights attn_weights(const hs_model *m, const hs_param_views *v, 
                  T = c->seq_len;
     hs_attn_weights w = {v->wq + l * dd, v->bq + l * d, v->wk + l * dd, v->bk + l * d,
                          v->wv + l * dd, v->bv + l * d, v->wo + l * dd, v->bo + l * d,
-                         v->gates + l * H, NULL, NULL, c->seq_len};
+                         v->gates + l * H, NULL, NULL, c->seq_len, NULL};
     if (m->static_att) {
         w.is_static = m->is_static + l * H;
         w.static_att = m->static_att + l * H * T * T;
@@ -322,6 +322,11 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
         hs_attn_weights w = ov ? ov[l].w : attn_weights(m, p, l);
         const hs_attn_shape sh = {B, T, d, ov ? ov[l].heads : c->heads, d / c->heads, c->causal,
                                   b->lengths};
+        if (m->gate_hook && sh.H == c->heads) { /* per-example gates from the layer input */
+            hs_real *gx = m->a.ex_gates + (size_t)l * m->max_B * c->heads;
+            m->gate_hook->forward(m->gate_hook->ctx, l, b, x.res_in, gx);
+            w.gates_ex = gx;
+        }
         hs_layernorm_forward(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
                              p->ln1_b + l * d, BT, d);
         memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
@@ -351,6 +356,11 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
     if (b->targets) {
         double sum = hs_xent_forward(m->a.probs, m->a.logits, b->targets, m->R, C, &m->loss_count);
         m->loss = m->loss_count ? sum / m->loss_count : 0;
+        if (m->kd_logits && !ov && m->loss_count) { /* distillation (model.h) */
+            const double tk = m->kd_temperature, al = m->kd_alpha;
+            const double soft = hs_soft_xent_forward(m->a.logits, m->kd_logits, b->targets, m->R, C, tk);
+            m->loss = ((1 - al) * sum + al * tk * tk * soft) / m->loss_count;
+        }
     }
     return HS_OK;
 }
@@ -366,7 +376,13 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
     hs_acts *a = &m->a;
     if (m->loss_count == 0) return; /* nothing counted: zero gradient */
 
-    hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)1 / m->loss_count);
+    if (!m->kd_logits) {
+        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)1 / m->loss_count);
+    } else { /* distillation: ∂(α·T²·soft)/∂z = α·T·(softmax(z/T) − softmax(teacher/T)) per row */
+        const double tk = m->kd_temperature, al = m->kd_alpha;
+        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)((1 - al) / m->loss_count));
+        hs_soft_xent_backward(a->dlogits, a->logits, m->kd_logits, b->targets, R, C, tk, al * tk / m->loss_count);
+    }
     hs_matmul_backward(a->dfin, g->out_w, g->out_b, a->dlogits, a->lnf, p->out_w, R, d, C, 0);
     const hs_real *top = layer_slice(m, c->layers - 1).res_out;
     if (c->lm) {
@@ -387,8 +403,9 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
     for (int l = c->layers - 1; l >= 0; l--) {
         if (m->layer_off[l]) continue; /* identity: dres passes through */
         layer_acts x = layer_slice(m, l);
+        hs_real *const dgx = a->gate_ex + (size_t)l * B * c->heads;
         const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv,
-                                     m->want_gate_ex ? a->gate_ex + (size_t)l * B * c->heads : NULL};
+                                     m->want_gate_ex || m->gate_hook ? dgx : NULL};
         /* res_out = mid + GELU(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
         hs_matmul_backward(a->dff, g->w2 + (size_t)l * F * d, g->b2 + l * d, a->dres, x.ffact,
                            p->w2 + (size_t)l * F * d, BT, F, d, 0);
@@ -399,9 +416,12 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
                               p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
         /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
         hs_attn_weights w = attn_weights(m, p, l), gw = attn_weights(m, g, l);
+        if (m->gate_hook) w.gates_ex = a->ex_gates + (size_t)l * m->max_B * c->heads;
         hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
         hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
                               p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+        if (m->gate_hook && m->gate_hook->backward) /* the gates' own path from res_in */
+            m->gate_hook->backward(m->gate_hook->ctx, l, b, x.res_in, dgx, a->dres);
     }
     embed_backward(m, b);
 }

@@ -85,7 +85,8 @@ typedef struct {
     hs_real *pin;                    /* [B·T][P] image models: patches, CLS row zeroed */
     /* backward scratch */
     hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
-    hs_real *gate_ex;                /* [L][B][H] per-example ∂L/∂g (when want_gate_ex) */
+    hs_real *gate_ex;                /* [L][B][H] per-example ∂L/∂g (when want_gate_ex or a gate hook) */
+    hs_real *ex_gates;               /* [L][max_B][H] per-example gates of the last forward (gate hook) */
 } hs_acts;
 
 /* A batch: tokens[B][T] (or patches for image models); lengths[B] in 1..T
@@ -98,6 +99,22 @@ typedef struct {
     const int *targets;
     const float *patches; /* image models: [B][T][patch_dim] instead of tokens; position 0 is CLS */
 } hs_batch;
+
+/* Per-example head gates from the layer input (MAE, METHODS.md §8). With
+ * m->gate_hook set, forward calls forward() at every layer l it runs, before
+ * the attention, with the batch and that layer's input res_in [B·T][d]; it
+ * writes gates [B][H] (into m->a.ex_gates), which replace m->p.gates of layer
+ * l for that batch. Backward then always fills m->a.gate_ex (= ∂L/∂gates)
+ * and, after layer l's attention and LN1, calls backward() (when set) with
+ * dgates [B][H] and dres_in [B·T][d] = ∂L/∂res_in so far, to which the hook
+ * adds the gradient through its own input. A shrunk layer (forward_with)
+ * with fewer heads than H gets no hook. NULL: the plain path, bit for bit. */
+typedef struct {
+    void *ctx;
+    void (*forward)(void *ctx, int layer, const hs_batch *b, const hs_real *res_in, hs_real *gates);
+    void (*backward)(void *ctx, int layer, const hs_batch *b, const hs_real *res_in,
+                     const hs_real *dgates, hs_real *dres_in);
+} hs_gate_hook;
 
 typedef struct {
     hs_config cfg;
@@ -115,11 +132,20 @@ typedef struct {
     unsigned char *is_static;  /* [L][H] 1: PAPA head with a constant attention matrix */
     hs_real *static_att;       /* [L][H][T][T] (T = seq_len) or NULL until set */
     int want_gate_ex;          /* backward fills a.gate_ex */
+    const hs_gate_hook *gate_hook; /* per-example gates (MAE) or NULL; not owned */
     /* last forward */
     int B, T, R;        /* R: rows read by the output head (B or B·T) */
-    double loss;        /* mean cross-entropy over counted targets */
+    double loss;        /* mean cross-entropy over counted targets (with kd_logits: the KD loss) */
     int loss_count;
     int has_targets;
+    /* knowledge distillation (off while kd_logits is NULL: the plain path, bit
+     * for bit). kd_logits [R][C] are a teacher's logits for the batch of the
+     * next forward; the loss over the counted rows then becomes
+     *   (1 − kd_alpha)·CE(targets) + kd_alpha·T²·CE(softmax(kd_logits/T), softmax(logits/T))
+     * (mean over counted rows, T = kd_temperature > 0), and backward follows it.
+     * Not owned; a shrunk forward (forward_with) ignores it. */
+    const hs_real *kd_logits;
+    double kd_alpha, kd_temperature;
 } hs_model;
 
 /* Checks a configuration: every size positive, d divisible by heads, n_out ≥ 2.

@@ -219,3 +219,49 @@ void hs_xent_backward(hs_real *dlogits, const hs_real *probs, const int *targets
         d[targets[r]] -= scale;
     }
 }
+
+/* log Σ_c exp(z_c / T) and the max of z/T, in double (the tempered softmax of
+ * one row: p_c = exp(z_c/T − mx − lse)). */
+static double tempered_lse(const hs_real *z, int C, double T, double *mx)
+{
+    double m = (double)z[0] / T;
+    for (int c = 1; c < C; c++)
+        if ((double)z[c] / T > m) m = (double)z[c] / T;
+    double sum = 0;
+    for (int c = 0; c < C; c++) sum += exp((double)z[c] / T - m);
+    *mx = m;
+    return log(sum);
+}
+
+double hs_soft_xent_forward(const hs_real *logits, const hs_real *teacher, const int *targets, int R,
+                            int C, double T)
+{
+    double loss = 0;
+    for (int r = 0; r < R; r++) {
+        if (targets[r] < 0) continue;
+        const hs_real *z = logits + (size_t)r * C, *t = teacher + (size_t)r * C;
+        double mz, mt;
+        const double lz = tempered_lse(z, C, T, &mz), lt = tempered_lse(t, C, T, &mt);
+        for (int c = 0; c < C; c++) {
+            const double q = exp((double)t[c] / T - mt - lt);
+            loss -= q * ((double)z[c] / T - mz - lz);
+        }
+    }
+    return loss;
+}
+
+void hs_soft_xent_backward(hs_real *dlogits, const hs_real *logits, const hs_real *teacher,
+                           const int *targets, int R, int C, double T, double scale)
+{
+    for (int r = 0; r < R; r++) {
+        if (targets[r] < 0) continue;
+        const hs_real *z = logits + (size_t)r * C, *t = teacher + (size_t)r * C;
+        hs_real *d = dlogits + (size_t)r * C;
+        double mz, mt;
+        const double lz = tempered_lse(z, C, T, &mz), lt = tempered_lse(t, C, T, &mt);
+        for (int c = 0; c < C; c++) {
+            const double p = exp((double)z[c] / T - mz - lz), q = exp((double)t[c] / T - mt - lt);
+            d[c] += (hs_real)(scale * (p - q));
+        }
+    }
+}

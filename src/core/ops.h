@@ -50,4 +50,14 @@ double hs_xent_forward(hs_real *probs, const hs_real *logits, const int *targets
 void hs_xent_backward(hs_real *dlogits, const hs_real *probs, const int *targets, int R, int C,
                       hs_real scale);
 
+/* Soft-target cross-entropy for knowledge distillation, over the rows with
+ * targets[r] >= 0: returns Σ_r −Σ_c softmax(teacher_r/T)_c · log softmax(logits_r/T)_c
+ * (double; rows with targets −1 are skipped). T > 0. */
+double hs_soft_xent_forward(const hs_real *logits, const hs_real *teacher, const int *targets, int R,
+                            int C, double T);
+/* ACCUMULATES dlogits[R][C] += scale · (softmax(logits/T) − softmax(teacher/T)) on the counted rows
+ * (∂ of the forward's summed loss is that with scale = 1/T). */
+void hs_soft_xent_backward(hs_real *dlogits, const hs_real *logits, const hs_real *teacher,
+                           const int *targets, int R, int C, double T, double scale);
+
 #endif

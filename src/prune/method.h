@@ -54,6 +54,12 @@ typedef struct {
     double curve[HS_MAX_CURVE]; /* prune-split metric after each step (iterative methods) */
     int curve_len;
     long evals;             /* full evaluations of the prune split performed */
+    /* state a method leaves in the model for the rest of the point (MAE's
+     * mixture: m->gate_hook points into it, so the framework's evaluations,
+     * fine-tuning and checks run the mixture); point.c calls state_free(state)
+     * when the point ends. NULL: none. */
+    void *state;
+    void (*state_free)(void *state);
 } hs_prune_ctx;
 
 typedef struct hs_method {

@@ -134,6 +134,35 @@ static hs_status measure(hs_model *m, const hs_task *t, hs_batch_buf *bb, const 
     return s;
 }
 
+/* Fine-tuning with knowledge distillation (point.h): for each training batch
+ * the teacher — a copy of the unpruned base, every gate 1 — gives its logits,
+ * then m takes one step on the distillation loss. hs_train_task takes the
+ * steps one at a time (reloading the same batch: batches are a function of
+ * their index), so deadlines and divergence are handled as without KD. */
+static hs_status finetune_kd(hs_model *m, const hs_model *base, hs_adamw *opt, const hs_task *t,
+                             hs_batch_buf *bb, const hs_point_opts *o)
+{
+    hs_model *teacher = NULL;
+    hs_status s = hs_model_clone(&teacher, base);
+    if (s == HS_OK) s = hs_model_setup_batch(teacher, bb->B, t->shape.seq_len);
+    if (s == HS_OK) {
+        for (size_t i = 0; i < teacher->info[HS_P_GATES].count; i++) teacher->p.gates[i] = 1;
+        memset(teacher->layer_off, 0, (size_t)teacher->cfg.layers);
+    }
+    m->kd_alpha = o->kd_alpha;
+    m->kd_temperature = o->kd_temperature;
+    for (long i = 0; i < o->finetune_steps && s == HS_OK; i++) {
+        const long index = (1L << 30) + i;
+        hs_task_batch(t, HS_SPLIT_TRAIN, index, bb);
+        s = hs_model_forward(teacher, &bb->batch);
+        m->kd_logits = teacher->a.logits;
+        if (s == HS_OK) s = hs_train_task(m, opt, t, bb, 1, index, 0, NULL, NULL);
+    }
+    m->kd_logits = NULL; /* evaluations report the plain cross-entropy */
+    hs_model_destroy(&teacher);
+    return s;
+}
+
 hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *meth,
                        const hs_settings *set, double ratio, uint64_t key, const hs_point_opts *o,
                        hs_point_result *r)
@@ -185,7 +214,8 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
         oc.warmup = o->finetune_steps / 10;
         s = hs_adamw_create(&opt, m, &oc);
         /* fine-tuning batches continue the base model's stream from a far offset */
-        if (s == HS_OK) s = hs_train_task(m, opt, t, &bb, o->finetune_steps, 1L << 30, 0, NULL, NULL);
+        if (s == HS_OK && o->kd_alpha > 0) s = finetune_kd(m, base, opt, t, &bb, o);
+        else if (s == HS_OK) s = hs_train_task(m, opt, t, &bb, o->finetune_steps, 1L << 30, 0, NULL, NULL);
         if (s == HS_OK) s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
         if (s != HS_OK) goto done;
         r->metric_finetuned = ev.metric;
@@ -207,6 +237,7 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
     s = measure(m, t, &bb, o, r);
 done:
     r->seconds = now() - t0;
+    if (ctx && ctx->state_free) ctx->state_free(ctx->state); /* after the model's last use */
     hs_free(ctx);
     hs_adamw_destroy(&opt);
     hs_batch_buf_free(&bb);

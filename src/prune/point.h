@@ -17,6 +17,11 @@ typedef struct {
     double finetune_lr;
     int batch;             /* evaluation and fine-tuning batch */
     int latency_repeats;   /* forward passes timed per model (0 = skip latency) */
+    /* knowledge distillation during fine-tuning, the unpruned base model as
+     * teacher: loss = (1 − α)·CE + α·T²·CE(softmax(teacher/T), softmax(student/T));
+     * kd_alpha 0 = off (plain fine-tuning, bit for bit) */
+    double kd_alpha;       /* α in [0, 1] */
+    double kd_temperature; /* T > 0 (used when kd_alpha > 0) */
 } hs_point_opts;
 
 typedef struct {

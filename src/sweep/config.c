@@ -679,7 +679,7 @@ static hs_status parse_axis(const parser *P, config_setting_t *s, const char *na
 /* --- the file --------------------------------------------------------------- */
 
 static const char *const top_names[] = {"name", "output", "seed",    "seeds",    "model", "train",
-                                        "tasks", "methods", "ratios", "finetune", "run",   NULL};
+                                        "tasks", "methods", "ratios", "finetune", "kd", "run", NULL};
 
 /* The default sweep name: the file's base name without its extension. */
 static hs_status default_name(const parser *P, char **out)
@@ -781,6 +781,18 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
     sw->finetune_lr = 1e-3;
     HS_CHECK(get_int(P, s, "finetune", "steps", 0, 100000000L, &sw->finetune_steps, NULL));
     HS_CHECK(get_real(P, s, "finetune", "lr", 0, 10, &sw->finetune_lr, NULL));
+
+    s = member(root, "kd");
+    static const char *const kd_names[] = {"alpha", "temperature", NULL};
+    HS_CHECK(need_group(P, s, "kd", "{ alpha = ...; temperature = ...; }"));
+    if (s) HS_CHECK(check_members(P, s, "kd", "'kd'", kd_names, NULL));
+    sw->kd_alpha = 0;
+    sw->kd_temperature = 2;
+    HS_CHECK(get_real(P, s, "kd", "alpha", 0, 1, &sw->kd_alpha, NULL));
+    HS_CHECK(get_real(P, s, "kd", "temperature", 0.01, 100, &sw->kd_temperature, NULL));
+    if (sw->kd_alpha > 0 && sw->finetune_steps == 0)
+        return bad(P, member(s, "alpha"), "kd.alpha",
+                   "distillation applies to fine-tuning: expected finetune.steps > 0 (or kd.alpha = 0)");
 
     s = member(root, "run");
     static const char *const run_names[] = {"batch", "latency_repeats", "point_timeout", "retries", "grace", NULL};
@@ -926,6 +938,7 @@ hs_adamw_config hs_sweep_adamw(const hs_sweep *sw, int task)
 
 hs_point_opts hs_sweep_point_opts(const hs_sweep *sw)
 {
-    hs_point_opts o = {sw->finetune_steps, sw->finetune_lr, sw->batch, sw->latency_repeats};
+    hs_point_opts o = {sw->finetune_steps, sw->finetune_lr, sw->batch, sw->latency_repeats, sw->kd_alpha,
+                       sw->kd_temperature};
     return o;
 }

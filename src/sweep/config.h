@@ -102,6 +102,8 @@ typedef struct {
     int n_ratios;
     long finetune_steps;   /* finetune.steps (0 = none) */
     double finetune_lr;    /* finetune.lr */
+    double kd_alpha;       /* kd.alpha: distillation weight of fine-tuning (0 = none) */
+    double kd_temperature; /* kd.temperature */
     int batch;             /* run.batch: evaluation and fine-tuning batch */
     int latency_repeats;   /* run.latency_repeats */
     double point_timeout;  /* run.point_timeout seconds, 0 = none */
@@ -147,7 +149,7 @@ hs_config hs_sweep_model_config(const hs_sweep *sw, int task, const hs_task *t);
 /* AdamW settings of the task's base training (DESIGN.md betas/eps). */
 hs_adamw_config hs_sweep_adamw(const hs_sweep *sw, int task);
 
-/* Options of every point (finetune.*, run.batch, run.latency_repeats). */
+/* Options of every point (finetune.*, kd.*, run.batch, run.latency_repeats). */
 hs_point_opts hs_sweep_point_opts(const hs_sweep *sw);
 
 /* Id of the point (task, method, ratio, seed) (indices; no range check

@@ -211,6 +211,13 @@ hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
     sb_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = ", sw->finetune_steps);
     sb_real(&b, sw->finetune_lr);
     sb_printf(&b, "\n");
+    if (sw->kd_alpha > 0) { /* only when on: sweeps without distillation keep their fingerprints */
+        sb_printf(&b, "kd.alpha = ");
+        sb_real(&b, sw->kd_alpha);
+        sb_printf(&b, "\nkd.temperature = ");
+        sb_real(&b, sw->kd_temperature);
+        sb_printf(&b, "\n");
+    }
     sb_printf(&b, "run.batch = %d\nrun.latency_repeats = %d\n", sw->batch, sw->latency_repeats);
     for (int i = 0; i < sw->n_tasks; i++) canon_task(&b, &sw->tasks[i]);
     for (int i = 0; i < sw->n_methods; i++) canon_method(&b, &sw->methods[i]);
@@ -420,6 +427,12 @@ double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const h
         const double order = choice_is(e, "order", "static_loss") ? N : 3;
         return order + (n_prune > 0 ? avg_n / (double)n_prune : 1);
     }
+    if (!strcmp(name, "l0") || !strcmp(name, "movement")) {
+        /* `steps` forward + backward passes of one run.batch of training
+         * examples (nothing at k = 0), in prune-split passes */
+        if (k == 0 || n_prune <= 0) return 0;
+        return 3.0 * setting_or(e, "steps", 500) * sw->batch / (double)n_prune;
+    }
     return 1; /* a method this table does not know yet */
 }
 
@@ -440,7 +453,7 @@ double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const h
     /* test split before and after pruning (and after fine-tuning); the
      * shrunk-vs-masked check (2 batches); latency (2 × repeats batches) */
     double f = test * (sw->finetune_steps > 0 ? 3 : 2) + batch * (2 + 2.0 * sw->latency_repeats);
-    f += (double)sw->finetune_steps * 3 * batch;
+    f += (double)sw->finetune_steps * (sw->kd_alpha > 0 ? 4 : 3) * batch; /* + the teacher's forward */
     return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c, t->split[HS_SPLIT_PRUNE].n,
                                               t->split[HS_SPLIT_TRAIN].n);
 }
