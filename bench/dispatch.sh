@@ -13,7 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 real=${2:-sweeps/quickstart.cfg}
-HS=$PWD/$build/headsweep
+case "$build" in /*) ;; *) build=$PWD/$build ;; esac
+HS=$build/headsweep
+[ -x "$HS" ] || { echo "dispatch: $HS not built (scripts/setup)" >&2; exit 2; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 MPIRUN="mpirun --oversubscribe --bind-to none"
 tmp=$(mktemp -d)

@@ -25,6 +25,8 @@
 #include "config.h"
 #include "jobs.h"
 
+#define QUEUE_DEPTH 2
+
 enum { TAG_READY = 1, TAG_RESULT_BASE, TAG_RESULT_POINT, TAG_JOB_BASE, TAG_JOB_POINT, TAG_STOP, TAG_TEXT };
 
 /* ---- signals ------------------------------------------------------------- */
@@ -276,7 +278,12 @@ typedef struct {
     hs_base_row *bases;
     hs_model **models;      /* done base models (for sending and for -np 1) */
     char *worker_has;       /* [size][n_bases] 1: that worker caches the base */
-    long *busy;             /* [size] job of each worker: -1 idle, b or N+p */
+    /* jobs handed to each worker, oldest first (a worker works through them
+     * in order): up to QUEUE_DEPTH, so a worker never waits for the
+     * coordinator's file write between two jobs. Entries: b, or n_bases + p. */
+    long (*queue)[2];
+    int *nq;
+    char *ready, *stopped;
     char *running_base, *running_point; /* handed out, result not back yet */
     long next_base, next_point; /* scan positions */
     long done_points, failed_points, todo_points, done_here;
@@ -412,7 +419,7 @@ static hs_status send_job(coord *k, int w, int kind, long id)
     if (m) memcpy(buf + sizeof jh + sizeof attempts, m->params, (size_t)jh.n_params * sizeof(float));
     MPI_Send(buf, (int)sz, MPI_BYTE, w, kind == 1 ? TAG_JOB_BASE : TAG_JOB_POINT, MPI_COMM_WORLD);
     hs_free(buf);
-    k->busy[w] = kind == 1 ? id : sw->n_bases + id;
+    k->queue[w][k->nq[w]++] = kind == 1 ? id : sw->n_bases + id;
     if (kind == 1) k->running_base[id] = 1;
     else k->running_point[id] = 1;
     if (kind == 1) k->worker_has[(size_t)w * sw->n_bases + id] = 1; /* it keeps what it trains */
@@ -491,18 +498,22 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
     HS_CHECK(recv_bytes(st, &msg, &n));
     const int w = st->MPI_SOURCE;
     hs_status s = HS_OK;
-    if (k->busy[w] >= 0) { /* whatever the result, the job is no longer running */
-        if (k->busy[w] < c->sw.n_bases) k->running_base[k->busy[w]] = 0;
-        else k->running_point[k->busy[w] - c->sw.n_bases] = 0;
+    if (st->MPI_TAG != TAG_READY && k->nq[w] > 0) {
+        /* a result is for the oldest job of that worker: whatever it says, the
+         * job is no longer running */
+        const long j = k->queue[w][0];
+        if (j < c->sw.n_bases) k->running_base[j] = 0;
+        else k->running_point[j - c->sw.n_bases] = 0;
+        k->queue[w][0] = k->queue[w][1];
+        k->nq[w]--;
     }
     if (st->MPI_TAG == TAG_READY) {
-        k->busy[w] = -1;
+        k->ready[w] = 1;
     } else if (st->MPI_TAG == TAG_RESULT_BASE) {
         result_header rh;
         hs_base_row row;
         memcpy(&rh, msg, sizeof rh);
         memcpy(&row, msg + sizeof rh, sizeof row);
-        k->busy[w] = -1;
         if (rh.cancelled) {
             k->worker_has[(size_t)w * c->sw.n_bases + rh.id] = 0;
         } else {
@@ -521,7 +532,6 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
         hs_point_row row;
         memcpy(&rh, msg, sizeof rh);
         memcpy(&row, msg + sizeof rh, sizeof row);
-        k->busy[w] = -1;
         const size_t lh = (size_t)c->lmax * c->hmax;
         const uint8_t *mask = (const uint8_t *)(msg + sizeof rh + sizeof row);
         const float *imp = (const float *)(mask + lh);
@@ -535,7 +545,7 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
 static int any_busy(const coord *k)
 {
     for (int w = 1; w < k->c->size; w++)
-        if (k->busy[w] >= 0) return 1;
+        if (k->nq[w] > 0) return 1;
     return 0;
 }
 
@@ -544,7 +554,7 @@ static hs_status coordinate(coord *k, int *incomplete)
 {
     ctx_common *c = k->c;
     int live = c->size - 1; /* workers not yet sent STOP */
-    for (int w = 0; w < c->size; w++) k->busy[w] = -2; /* -2: not ready yet, -3: stopped */
+
     double grace_end = 0;
     long idle = 0;
     hs_status s = HS_OK;
@@ -571,20 +581,22 @@ static hs_status coordinate(coord *k, int *incomplete)
         }
         idle = 0;
         s = handle_result(k, &st);
-        /* hand work to every idle worker: a finished base job may unlock several */
+        /* top up every ready worker: a finished base job may unlock several */
         for (int w = 1; w < c->size && s == HS_OK && !k->stopping; w++) {
-            if (k->busy[w] != -1) continue;
-            long id;
-            const int kind = next_job(k, &id);
-            if (kind == -2) s = HS_ERR_IO;
-            else if (kind == 2 && id == k->fail_point) {
-                s = inject_failure(k, id);
-                w--; /* this worker is still idle */
-            } else if (kind > 0) s = send_job(k, w, kind, id);
-            else if (kind == -1) { /* everything is final: this worker can go */
-                MPI_Send(NULL, 0, MPI_BYTE, w, TAG_STOP, MPI_COMM_WORLD);
-                k->busy[w] = -3;
-                live--;
+            while (k->ready[w] && !k->stopped[w] && k->nq[w] < QUEUE_DEPTH && s == HS_OK) {
+                long id;
+                const int kind = next_job(k, &id);
+                if (kind == -2) s = HS_ERR_IO;
+                else if (kind == 2 && id == k->fail_point) s = inject_failure(k, id);
+                else if (kind > 0) s = send_job(k, w, kind, id);
+                else {
+                    if (kind == -1 && k->nq[w] == 0) { /* everything is final: this worker can go */
+                        MPI_Send(NULL, 0, MPI_BYTE, w, TAG_STOP, MPI_COMM_WORLD);
+                        k->stopped[w] = 1;
+                        live--;
+                    }
+                    break;
+                }
             }
         }
     }
@@ -817,10 +829,12 @@ int hs_run(const hs_run_opts *o)
     if (s == HS_OK) s = hs_calloc((void **)&k.bases, (size_t)c.sw.n_bases + 1, sizeof *k.bases, "rows");
     if (s == HS_OK) s = hs_calloc((void **)&k.models, (size_t)c.sw.n_bases + 1, sizeof *k.models, "models");
     if (s == HS_OK) s = hs_calloc((void **)&k.worker_has, (size_t)c.size * (c.sw.n_bases + 1), 1, "caches");
-    if (s == HS_OK) s = hs_calloc((void **)&k.busy, (size_t)c.size, sizeof *k.busy, "workers");
+    if (s == HS_OK) s = hs_calloc((void **)&k.queue, (size_t)c.size, sizeof *k.queue, "workers");
+    if (s == HS_OK) s = hs_calloc((void **)&k.nq, (size_t)c.size, sizeof *k.nq, "workers");
+    if (s == HS_OK) s = hs_calloc((void **)&k.ready, (size_t)c.size, 1, "workers");
+    if (s == HS_OK) s = hs_calloc((void **)&k.stopped, (size_t)c.size, 1, "workers");
     if (s == HS_OK) s = hs_calloc((void **)&k.running_base, (size_t)c.sw.n_bases + 1, 1, "flags");
     if (s == HS_OK) s = hs_calloc((void **)&k.running_point, (size_t)c.sw.n_points + 1, 1, "flags");
-    for (int w = 0; s == HS_OK && w < c.size; w++) k.busy[w] = -1; /* nobody runs anything yet */
     if (s == HS_OK) s = hs_results_read_points(k.res, k.points);
     if (s == HS_OK) s = hs_results_read_bases(k.res, k.bases);
     /* done base models of an earlier run come back from the file */
@@ -859,7 +873,10 @@ int hs_run(const hs_run_opts *o)
     hs_free(k.bases);
     hs_free(k.models);
     hs_free(k.worker_has);
-    hs_free(k.busy);
+    hs_free(k.queue);
+    hs_free(k.nq);
+    hs_free(k.ready);
+    hs_free(k.stopped);
     hs_free(k.running_base);
     hs_free(k.running_point);
     hs_task_cache_free(&c.tc);
