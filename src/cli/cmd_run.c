@@ -53,6 +53,7 @@ int hs_cmd_run(int argc, char **argv)
     if (s != HS_OK) return hs_cli_report(s);
     o.sweep_path = argv[optind];
     int provided;
+    hs_run_early_signals();
     MPI_Init_thread(&argc, &argv, MPI_THREAD_SINGLE, &provided);
     int rc = hs_run(&o);
     MPI_Finalize(); /* MPI_Abort paths never come back here */

@@ -563,7 +563,7 @@ static hs_status coordinate(coord *k, int *incomplete)
         if (got_usr1 && !k->stopping) {
             k->stopping = 1;
             grace_end = hs_now() + c->sw.grace;
-            fprintf(stderr, "\n[headsweep] SIGUSR1: no new work; waiting up to %.0f s for points in flight\n",
+            fprintf(stderr, "\n[headsweep] SIGUSR1: no new work; waiting up to %.0f s for the jobs in flight\n",
                     c->sw.grace);
         }
         if (k->stopping && (!any_busy(k) || hs_now() > grace_end)) break;
@@ -758,6 +758,14 @@ static int exit_for(hs_status s)
     fprintf(stderr, "headsweep: error: %s\n", hs_error_message());
     hs_error_clear();
     return hs_status_exit_code(s);
+}
+
+void hs_run_early_signals(void)
+{
+    /* before MPI_Init: a USR1 that arrives while MPI starts only sets the
+     * flag (the default action would kill the rank and lose the requeue) */
+    install(SIGUSR1, on_usr1);
+    install(SIGUSR2, on_usr1);
 }
 
 int hs_run(const hs_run_opts *o)

@@ -26,6 +26,9 @@ typedef struct {
     int bench_trivial;     /* benchmark hook: jobs do no work (bench/dispatch.sh) */
 } hs_run_opts;
 
+/* Call before MPI_Init: catches SIGUSR1/USR2 from the start. */
+void hs_run_early_signals(void);
+
 /* Collective over MPI_COMM_WORLD (MPI must be initialised). Returns the
  * process exit status. */
 int hs_run(const hs_run_opts *o);
