@@ -20,12 +20,15 @@
 #include "../core/alloc.h"
 #include "cli.h"
 
-#define MAX_PANELS 6
+#define MAX_PANELS 6 /* survival panels of a heads figure (plus one of importance) */
 
-/* One colour per method, by its index in sweep order (cycled). */
+/* One colour per method, by its index in sweep order (cycled): matplotlib's
+ * "tab10", so examples/read_results.py draws a method in the same colour. */
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-                                      "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+                                      "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"};
 static const char *method_colour(int m) { return palette[m % (int)(sizeof palette / sizeof *palette)]; }
+/* and a point type (circle, square, triangle, diamond, pentagon, ...): lines that coincide stay visible */
+static int method_point(int m) { return (int[]){7, 5, 9, 13, 15, 11}[m % 6]; }
 
 /* ---- strings that reach gnuplot -------------------------------------------- */
 
@@ -44,17 +47,19 @@ static int utf8_len(const unsigned char *s)
     return n;
 }
 
-/* Writes s as a gnuplot single-quoted string: inside one, only '' (a quote)
- * is special — no backslash escapes, no `command` or @macro expansion.
- * Control characters (a newline would end the command) and invalid UTF-8
- * become '?'. */
+/* Writes s as a gnuplot string expression of single-quoted strings: inside
+ * those nothing is special but the quote — no backslash escapes, no
+ * `command` substitution, no @macro expansion. A quote in s is not written
+ * as gnuplot's doubled '' (its scanner misreads '''…' and '…''''…') but
+ * concatenated as a separate constant: 'it'."'".'s'. Control characters (a
+ * newline would end the command) and invalid UTF-8 become '?'. */
 static void gp_str(FILE *f, const char *s)
 {
     fputc('\'', f);
     const unsigned char *p = (const unsigned char *)s;
     while (*p) {
         if (*p == '\'') {
-            fputs("''", f);
+            fputs("'.\"'\".'", f);
             p++;
         } else if (*p < 0x20 || *p == 0x7f) {
             fputc('?', f);
@@ -257,6 +262,7 @@ static hs_status fig_tradeoff(ctx *c, int t, int col, int finetuned)
         const int nr = ratios_of(v, t, m, r, 256);
         if (!nr) continue;
         fprintf(d, "%s# method %d\n", nblocks ? "\n\n" : "", m);
+        int rows = 0;
         for (int k = 0; k < nr; k++) {
             acc y = {0}, x = {0};
             for (long i = 0; i < v->np; i++) {
@@ -271,7 +277,9 @@ static hs_status fig_tradeoff(ctx *c, int t, int col, int finetuned)
             const double mean = acc_mean(&y), sd = acc_std(&y);
             fprintf(d, "%.17g %.17g %.17g %.17g %d\n", acc_mean(&x), mean, c->o->band_std ? mean - sd : y.lo,
                     c->o->band_std ? mean + sd : y.hi, y.n);
+            rows++;
         }
+        if (!rows) fprintf(d, "NaN NaN NaN NaN 0\n"); /* an empty block would shift gnuplot's index */
         blocks[nblocks++] = m;
     }
     HS_CHECK(close_data(c, b, d));
@@ -290,7 +298,7 @@ static hs_status fig_tradeoff(ctx *c, int t, int col, int finetuned)
                              : "fraction of heads pruned (the sweep's ratio)");
     fprintf(f, "\nset ylabel ");
     gp_strf(f, "%s (test split)", task->metric);
-    fprintf(f, "\nset key outside right top\nset grid\nset offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
+    fprintf(f, "\nset key below\nset grid\nset autoscale xfix\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n"
                "set style fill transparent solid 0.15 noborder\nplot \\\n");
     char dat[200];
     snprintf(dat, sizeof dat, "data/%s.dat", b);
@@ -300,7 +308,8 @@ static hs_status fig_tradeoff(ctx *c, int t, int col, int finetuned)
         gp_str(f, dat);
         fprintf(f, " index %d using 1:3:4 with filledcurves lc rgb '%s' notitle, \\\n  ", k, method_colour(m));
         gp_str(f, dat);
-        fprintf(f, " index %d using 1:2 with linespoints lw 2 pt 7 ps 0.7 lc rgb '%s' title ", k, method_colour(m));
+        fprintf(f, " index %d using 1:2 with linespoints lw 2 pt %d ps %g lc rgb '%s' title ", k, method_point(m),
+                0.9 + 0.25 * (m % 3), method_colour(m));
         gp_str(f, v->methods[m]);
         fprintf(f, ", \\\n");
     }
@@ -342,10 +351,10 @@ static hs_status fig_heads(ctx *c, int t, int m)
         int nn = 0;
         for (int j = 0; j < nall; j++)
             if (all[j] > 0) nz[nn++] = all[j];
-        if (nn <= MAX_PANELS - 1) {
+        if (nn <= MAX_PANELS) {
             for (int j = 0; j < nn; j++) chosen[nch++] = nz[j];
         } else { /* evenly spread, the largest included */
-            for (int k = 0; k < MAX_PANELS - 1; k++) chosen[nch++] = nz[(k + 1) * nn / (MAX_PANELS - 1) - 1];
+            for (int k = 0; k < MAX_PANELS; k++) chosen[nch++] = nz[(k + 1) * nn / MAX_PANELS - 1];
         }
     }
     uint8_t *mask = NULL;
@@ -440,7 +449,7 @@ static hs_status fig_heads(ctx *c, int t, int m)
     for (int pnl = 0; pnl < npanels; pnl++) {
         if (pnl < nch) {
             const int N = (v->tasks[t].layers && v->tasks[t].heads) ? v->tasks[t].layers * v->tasks[t].heads : L * H;
-            fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\nset cbrange [0:1]\n"
+            fprintf(f, "set palette defined (0 '#f7fbff', 0.5 '#6baed6', 1 '#08306b')\nset cbrange [0:1]\nset cbtics 0.25\n"
                        "set cblabel 'kept'\nset title ");
             gp_strf(f, "ratio %g (%ld of %d heads pruned): fraction of %d point%s that kept each head", chosen[pnl],
                     lround(chosen[pnl] * N), N, npts[pnl], npts[pnl] == 1 ? "" : "s");
@@ -458,6 +467,9 @@ static hs_status fig_heads(ctx *c, int t, int m)
             fprintf(f, "set palette defined (0 '#440154', 0.5 '#21918c', 1 '#fde725')\n");
             if (ihi > ilo) fprintf(f, "set cbrange [%.17g:%.17g]\n", ilo, ihi);
             else fprintf(f, "set cbrange [%.17g:%.17g]\n", ilo - 0.5, ilo + 0.5);
+            /* three labelled tics: the palette bar is short */
+            if (ihi > ilo) fprintf(f, "set cbtics (%.17g, %.17g, %.17g)\nset format cb '%%.3g'\n", ilo, mid, ihi);
+            else fprintf(f, "set cbtics autofreq\n");
             fprintf(f, "set cblabel 'importance'\nset title ");
             gp_strf(f, "mean importance score of each head (all ratios and seeds of %s)", v->methods[m]);
             fprintf(f, "\nplot ");
@@ -479,7 +491,8 @@ static hs_status fig_heads(ctx *c, int t, int m)
     free(body);
     snprintf(fig->caption, sizeof fig->caption,
              "%s: how often each head (row = layer, column = head) was kept at %d ratio%s, and the mean "
-             "importance score the method gave each head",
+             "importance score the method gave each head (each seed is its own model: a position's frequency "
+             "over seeds pools different heads)",
              v->methods[m], nch, nch == 1 ? "" : "s");
 done:
     hs_free(mask);
@@ -534,9 +547,13 @@ static hs_status fig_curve(ctx *c, int t)
             for (int j = 0; j < n && s == HS_OK; j++) acc_add(&steps[j], curve[j]);
         }
         fprintf(d, "%s# method %d at ratio %g\n", k ? "\n\n" : "", blocks[k], at[k]);
+        int rows = 0;
         for (int j = 0; j < HS_CURVE_WIDTH; j++)
-            if (steps[j].n)
+            if (steps[j].n) {
                 fprintf(d, "%d %.17g %.17g %.17g %d\n", j, acc_mean(&steps[j]), steps[j].lo, steps[j].hi, steps[j].n);
+                rows++;
+            }
+        if (!rows) fprintf(d, "NaN NaN NaN NaN 0\n"); /* an empty block would shift gnuplot's index */
     }
     if (d) {
         hs_status cs = close_data(c, b, d);
@@ -557,7 +574,7 @@ static hs_status fig_curve(ctx *c, int t)
             v->tasks[t].name, v->tasks[t].metric);
     fprintf(f, "\nset xlabel 'pruning step (0 = before any head is removed)'\nset ylabel ");
     gp_strf(f, "%s (prune split)", v->tasks[t].metric);
-    fprintf(f, "\nset key outside right top\nset grid\nset offsets graph 0.02, graph 0.02, graph 0.05, graph 0.05\n"
+    fprintf(f, "\nset key below\nset grid\nset autoscale xfix\nset offsets graph 0.03, graph 0.03, graph 0.05, graph 0.05\n"
                "set style fill transparent solid 0.15 noborder\nplot \\\n");
     for (int k = 0; k < nblocks; k++) {
         const int m = blocks[k];
@@ -565,7 +582,8 @@ static hs_status fig_curve(ctx *c, int t)
         gp_str(f, dat);
         fprintf(f, " index %d using 1:3:4 with filledcurves lc rgb '%s' notitle, \\\n  ", k, method_colour(m));
         gp_str(f, dat);
-        fprintf(f, " index %d using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc rgb '%s' title ", k, method_colour(m));
+        fprintf(f, " index %d using 1:2 with linespoints lw 2 pt %d ps %g lc rgb '%s' title ", k, method_point(m),
+                0.9 + 0.25 * (m % 3), method_colour(m));
         gp_strf(f, "%s (path to ratio %g)", v->methods[m], at[k]);
         fprintf(f, "%s\n", k + 1 < nblocks ? ", \\" : "");
     }

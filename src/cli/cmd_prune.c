@@ -155,7 +155,12 @@ static hs_status run(const prune_opts *o)
         printf("\n");
     }
     if (r.curve_len) {
-        printf("curve (prune-split %s per step):", metric);
+        if (!strcmp(o->method->name, "l0"))
+            printf("curve (expected fraction of heads removed along training):");
+        else if (!strcmp(o->method->name, "movement"))
+            printf("curve (fraction of heads or blocks kept along the schedule):");
+        else
+            printf("curve (prune-split %s per step):", metric);
         for (int i = 0; i < r.curve_len; i++) printf(" %.4f", r.curve[i]);
         printf("\n");
     }

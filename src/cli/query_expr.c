@@ -307,13 +307,6 @@ int hs_qcond_match(const hs_qcond *c, const hs_point_row *r)
     }
 }
 
-int hs_qcond_column(const hs_qcond *c) { return c->col; }
-
-double hs_qcond_eq_value(const hs_qcond *c)
-{
-    return c->op == OP_EQ && hs_qcol_numeric(c->col) ? c->v[0] : NAN;
-}
-
 void hs_qcond_destroy(hs_qcond **cp)
 {
     if (!cp || !*cp) return;

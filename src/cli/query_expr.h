@@ -68,11 +68,6 @@ hs_status hs_qcond_parse(const char *text, hs_qcond **out);
 /* 1 if row r satisfies c. */
 int hs_qcond_match(const hs_qcond *c, const hs_point_row *r);
 
-/* The column a condition tests, and for `COLUMN = VALUE` on a numeric column
- * the value (else NaN) — lets `query --masks` recognise `id=N`. */
-int hs_qcond_column(const hs_qcond *c);
-double hs_qcond_eq_value(const hs_qcond *c);
-
 /* Frees c; NULL is fine; sets *c = NULL. */
 void hs_qcond_destroy(hs_qcond **c);
 

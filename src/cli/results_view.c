@@ -160,10 +160,8 @@ void hs_rview_close(hs_rview **vp)
 {
     if (!vp || !*vp) return;
     hs_rview *v = *vp;
-    if (v->res) {
-        hs_results_close(&v->res);
-        hs_error_clear(); /* a read-only close has nothing to report */
-    }
+    /* read-only: nothing to flush, and a pending message (the caller's error) must survive */
+    if (v->res) (void)hs_results_close(&v->res);
     hs_free(v->pts);
     hs_free(v->bases);
     hs_free(v->tasks);

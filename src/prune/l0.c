@@ -30,7 +30,7 @@
  * hs_hc_test_gate, is 0 for a ≤ −log 11 ≈ −2.398 and 1 for a ≥ log 11, so the
  * heads already closed or open before the fix can be counted from it);
  * curve = the expected sparsity 1 − f, before the update of
- * every ceil(steps/511)-th step and once after the last (≤ 512 points).
+ * every ceil(steps/127)-th step and once after the last (≤ 128 points).
  * k = 0 trains nothing (ratio 0 is the unpruned model, §0.5).
  * Cost: `steps` forward + backward passes of one batch (+ the AdamW step). */
 #include <math.h>
@@ -69,6 +69,21 @@ double hs_hc_test_gate(double a)
 {
     const double z = sigmoid(a) * (HS_HC_ZETA - HS_HC_GAMMA) + HS_HC_GAMMA;
     return z <= 0 ? 0 : z >= 1 ? 1 : z;
+}
+
+double hs_l0_penalty(const double *a, int N, double beta, double target, double lam1, double lam2,
+                     double *grad, double *f_out)
+{
+    double f = 0;
+    for (int i = 0; i < N; i++) f += hs_hc_p_open(a[i], beta);
+    f /= N;
+    const double v = f - target, coef = (lam1 + 2 * lam2 * v) / N;
+    for (int i = 0; i < N; i++) {
+        const double P = hs_hc_p_open(a[i], beta);
+        grad[i] += coef * P * (1 - P);
+    }
+    if (f_out) *f_out = f;
+    return lam1 * v + lam2 * v * v;
 }
 
 /* --- the shared training step (learned.h) ---------------------------------- */
@@ -139,12 +154,13 @@ static hs_status run(hs_prune_ctx *c)
     for (int i = 0; i < N; i++) c->importance[i] = (float)init;
     if (c->k <= 0) return HS_OK;
 
-    double *a = NULL, *dz = NULL;
+    double *a = NULL, *dz = NULL, *grad = NULL;
     adam_moments *ma = NULL, ml[2] = {{0, 0}, {0, 0}};
     hs_adamw *opt = NULL, *scratch = NULL;
     hs_status s = hs_calloc((void **)&a, (size_t)N, sizeof *a, "l0 gate parameters");
     if (s == HS_OK) s = hs_calloc((void **)&dz, (size_t)N, sizeof *dz, "l0 gate derivatives");
     if (s == HS_OK) s = hs_calloc((void **)&ma, (size_t)N, sizeof *ma, "l0 Adam state");
+    if (s == HS_OK) s = hs_calloc((void **)&grad, (size_t)N, sizeof *grad, "l0 gradient");
     hs_adamw_config oc = hs_adamw_defaults(steps);
     oc.lr = hs_setting(c, "model_lr");
     oc.warmup = steps / 10;
@@ -157,7 +173,7 @@ static hs_status run(hs_prune_ctx *c)
     hs_rng_seed(&r, hs_key_str(c->key, "l0-noise"));
     const double t_final = 1 - (double)c->k / N;
     const long W = (long)ceil(wf * (double)steps);
-    const long stride = (steps + HS_MAX_CURVE - 2) / (HS_MAX_CURVE - 1);
+    const long stride = (steps + HS_LEARNED_CURVE - 2) / (HS_LEARNED_CURVE - 1);
     double lam[2] = {0, 0};
     for (long st = 0; st < steps; st++) {
         for (int i = 0; i < N; i++) {
@@ -167,17 +183,14 @@ static hs_status run(hs_prune_ctx *c)
         s = hs_learned_fwd_bwd(m, scratch, c->task, c->bb, (1L << 32) + st);
         if (s == HS_OK && train) s = hs_learned_model_step(m, opt);
         if (s != HS_OK) break;
-        const double f = kept_fraction(a, N, beta);
         const double target = st + 1 < W ? 1 + (t_final - 1) * (double)(st + 1) / (double)W : t_final;
+        /* ∂L/∂a_i = ∂L_task/∂z_i·∂z_i/∂a_i + ∂(λ1·v + λ2·v²)/∂a_i */
+        for (int i = 0; i < N; i++) grad[i] = (double)m->g.gates[i] * dz[i];
+        double f;
+        hs_l0_penalty(a, N, beta, target, lam[0], lam[1], grad, &f);
         const double v = f - target;
         if (st % stride == 0) hs_curve_push(c, 1 - f);
-        /* ∂/∂a_i of λ1·v + λ2·v² = (λ1 + 2λ2·v)·P_i(1 − P_i)/N */
-        const double coef = (lam[0] + 2 * lam[1] * v) / N;
-        for (int i = 0; i < N; i++) {
-            const double P = hs_hc_p_open(a[i], beta);
-            const double g = (double)m->g.gates[i] * dz[i] + coef * P * (1 - P);
-            a[i] -= adam(&ma[i], g, lr, st + 1);
-        }
+        for (int i = 0; i < N; i++) a[i] -= adam(&ma[i], grad[i], lr, st + 1);
         /* ascent: ∂L/∂λ1 = v, ∂L/∂λ2 = v² */
         lam[0] += adam(&ml[0], v, lam_lr, st + 1);
         lam[1] += adam(&ml[1], v * v, lam_lr, st + 1);
@@ -196,6 +209,7 @@ done:
     hs_free(a);
     hs_free(dz);
     hs_free(ma);
+    hs_free(grad);
     return s;
 }
 

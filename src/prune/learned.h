@@ -8,6 +8,12 @@
 #include "../core/optim.h"
 #include "eval.h"
 
+/* Points the learned methods record in ctx->curve: at most this many, the
+ * width of the results file's /curves rows (HS_CURVE_WIDTH, which keeps the
+ * first 128 of a longer curve), below HS_MAX_CURVE. Steps are sampled every
+ * ceil(steps / (HS_LEARNED_CURVE − 1)), then the final value is appended. */
+#define HS_LEARNED_CURVE 128
+
 /* Stretch interval of the hard-concrete gate (Louizos et al. 2018). */
 #define HS_HC_GAMMA (-0.1)
 #define HS_HC_ZETA 1.1
@@ -30,6 +36,13 @@ double hs_hc_cdf(double x, double a, double beta);
 
 /* Deterministic test-time gate clip(sigmoid(a)·(ζ−γ)+γ, 0, 1) (Voita). */
 double hs_hc_test_gate(double a);
+
+/* The Lagrangian term of `l0` on the expected kept fraction f = Σ P_open(a_i)/N
+ * (METHODS.md §5.2): returns λ1·(f − target) + λ2·(f − target)² and adds its
+ * gradient (λ1 + 2λ2·(f − target))·P_i(1 − P_i)/N to grad[i]; *f_out (if not
+ * NULL) receives f. */
+double hs_l0_penalty(const double *a, int N, double beta, double target, double lam1, double lam2,
+                     double *grad, double *f_out);
 
 /* The cubic schedule of Sanh et al. (METHODS.md §6.2), as a keep fraction:
  * keep_0 = 1 up to step t_i, keep_f after step total − t_f, and in between

@@ -238,6 +238,17 @@ static void hook_fwd(void *vc, int l, const hs_batch *b, const hs_real *res, hs_
 {
     hs_mae *g = vc;
     const int H = g->H, E = g->E;
+    if (g->gate == HS_MAE_UNIFORM && !(g->training && g->sample)) {
+        /* w = 1/E: G_j = H·|{e keeps j}| / ((H−k)·E), exactly 1 for a balanced
+         * set (no rounding of Σ 1/E: the plain model bit for bit) */
+        for (int j = 0; j < H; j++) {
+            long n = 0;
+            for (int x = 0; x < E; x++) n += g->keep[(size_t)x * H + j];
+            const hs_real gj = (hs_real)((double)H * n / ((double)(H - g->k) * E));
+            for (int e = 0; e < b->B; e++) G[(size_t)e * H + j] = gj;
+        }
+        return;
+    }
     for (int e = 0; e < b->B; e++) {
         gate_acts a = gate_forward(g, l, b, res, e);
         for (int j = 0; j < H; j++) {

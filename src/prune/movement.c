@@ -32,18 +32,22 @@
  *   W kept aside); a block's score takes −Σ W⊙∂L/∂(W⊙M) over the block, so
  *   masked blocks keep moving (straight-through), and the dense W is updated
  *   with ∂L/∂(W⊙M)⊙M. A head counts as removed when all of its blocks (those
- *   meeting its Wq/Wk/Wv columns and Wo rows) are; for the exact-k head mask
- *   the heads are ranked by their summed movement — the same −W⊙∂L/∂(W⊙M)
- *   summed over the head's own columns and rows, i.e. the sum of its blocks'
- *   scores when blocks align with heads (b ≤ dh dividing dh) — and the k
- *   lowest removed. fill = true (default, nn_pruning's "filled" variant): the
- *   kept heads get their dense weights back; fill = false: the final block
- *   mask (kb blocks) stays applied to the weights as well.
+ *   meeting its Wq/Wk/Wv columns and Wo rows) are. The exact-k head mask
+ *   removes such dead heads of the final block mask first, then the heads
+ *   with the lowest summed movement — the same −W⊙∂L/∂(W⊙M) summed over the
+ *   head's own columns and rows, i.e. the sum of its blocks' scores when
+ *   blocks align with heads (b ≤ dh dividing dh) — up to k (several dead heads
+ *   beyond k: the lowest summed movement among them). fill = false
+ *   (default): the final block mask (kb blocks) stays on the weights, so kept
+ *   heads may be block-sparse (the framework's FLOP and parameter counts see
+ *   heads only); fill = true (nn_pruning's "filled" variant): the kept heads
+ *   get their dense weights back — weights the model has not used since
+ *   their blocks were masked, which costs accuracy unless fine-tuned after.
  *
  * Outputs: importance = the final head scores (granularity head) or summed
  * head movement (block); curve = the fraction of units (heads or blocks) kept
- * by the mask each step used, every ceil(steps/511)-th step, then that of the
- * final mask (≤ 512 points) — the schedule as executed. k = 0 trains nothing
+ * by the mask each step used, every ceil(steps/127)-th step, then that of the
+ * final mask (≤ 128 points) — the schedule as executed. k = 0 trains nothing
  * (ratio 0 is the unpruned model). Cost: `steps` forward + backward passes of
  * one batch, O(NB log NB) for the top-k and O(L·d²) for the block scores. */
 #include <math.h>
@@ -116,7 +120,7 @@ static const hs_setting_def settings[] = {
     {"model_lr", HS_SET_REAL, 5e-4, 0, 10, NULL, "AdamW peak rate of the weights (train_model)"},
     {"warmup_fraction", HS_SET_REAL, 0.1, 0, 0.45, NULL, "steps before pruning starts, as a fraction (t_i)"},
     {"cooldown_fraction", HS_SET_REAL, 0.2, 0, 0.45, NULL, "final steps at the target sparsity, as a fraction (t_f)"},
-    {"fill", HS_SET_BOOL, 1, 0, 1, NULL, "block granularity: kept heads get their dense weights back at the end"},
+    {"fill", HS_SET_BOOL, 0, 0, 1, NULL, "block granularity: kept heads get their dense weights back at the end"},
 };
 
 static const int mats[4] = {HS_P_WQ, HS_P_WK, HS_P_WV, HS_P_WO};
@@ -148,6 +152,34 @@ static void apply_blocks(const geometry *g, const unsigned char *bm, hs_real *co
                 for (int o = 0; o < d; o++)
                     if (!bm[block_of(g, l, k, i, o)]) w[(size_t)i * d + o] = 0;
         }
+}
+
+/* Exactly k heads removed at block granularity: heads whose blocks are all
+ * masked in bm first, then by the lowest summed movement hsc (ties: index). */
+static hs_status head_mask_from_blocks(const geometry *g, const unsigned char *bm, const double *hsc, int k,
+                                       unsigned char *mask)
+{
+    const int N = g->L * g->H;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int h = 0; h < N; h++) {
+        lo = fmin(lo, hsc[h]);
+        hi = fmax(hi, hsc[h]);
+    }
+    double *rank = NULL;
+    HS_CHECK(hs_calloc((void **)&rank, (size_t)N, sizeof *rank, "head ranking"));
+    for (int h = 0; h < N; h++) {
+        const int l = h / g->H, j = h % g->H;
+        int alive = 0;
+        for (int k4 = 0; k4 < 4 && !alive; k4++)
+            for (int x = j * g->dh; x < (j + 1) * g->dh && !alive; x++)
+                for (int y = 0; y < g->d && !alive; y++)
+                    alive = k4 < 3 ? bm[block_of(g, l, k4, y, x)] : bm[block_of(g, l, k4, x, y)];
+        /* dead heads below every live one, their own order kept */
+        rank[h] = alive ? hsc[h] : hsc[h] - (hi - lo) - 1;
+    }
+    hs_status s = hs_topk_mask(mask, rank, N, k);
+    hs_free(rank);
+    return s;
 }
 
 static hs_status run(hs_prune_ctx *c)
@@ -187,7 +219,7 @@ static hs_status run(hs_prune_ctx *c)
     if (s == HS_OK && train) s = hs_adamw_create(&opt, m, &oc);
     if (s != HS_OK) goto done;
 
-    const long stride = (steps + HS_MAX_CURVE - 2) / (HS_MAX_CURVE - 1);
+    const long stride = (steps + HS_LEARNED_CURVE - 2) / (HS_LEARNED_CURVE - 1);
     for (long st = 0; st < steps && s == HS_OK; st++) {
         const long removed = hs_cubic_removed(st, steps, t_i, t_f, units, final_removed);
         s = hs_topk_mask(umask, score, units, (int)removed);
@@ -237,7 +269,8 @@ static hs_status run(hs_prune_ctx *c)
 
     /* final masks: exactly k heads (and final_removed blocks) */
     s = hs_topk_mask(umask, score, units, final_removed);
-    if (s == HS_OK) s = hs_topk_mask(c->mask, blocks ? hscore : score, N, c->k);
+    if (s == HS_OK && blocks) s = head_mask_from_blocks(&g, umask, hscore, c->k, c->mask);
+    else if (s == HS_OK) s = hs_topk_mask(c->mask, score, N, c->k);
     if (s != HS_OK) goto done;
     long kept = 0;
     for (int u = 0; u < units; u++) kept += umask[u];

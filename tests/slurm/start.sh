@@ -8,7 +8,9 @@
 #   HS_SLURM_CTLD_PORT, HS_SLURM_SLURMD_PORT  ports [6817, 6818]; other pairs let clusters coexist
 #   HS_SLURM_CPUS     CPUs the node offers [the hardware's]; more than the hardware is allowed
 #   HS_SLURM_MEM_MB   memory the node offers [the hardware's, from slurmd -C]
-#   HS_SLURM_KILL_WAIT [5]  HS_SLURM_CRED_EXPIRE [10]  HS_SLURM_TIMEOUT [30 s for the node to be idle]
+#   HS_SLURM_KILL_WAIT [5]  HS_SLURM_TIMEOUT [30 s for the node to be idle]
+#   HS_SLURM_CRED_EXPIRE [10]  a requeued job starts again about this + 2 s later; Slurm
+#                     rejects values below 5 (and then silently uses its default, 120)
 # Exit status: 0 up (BASE/env.sh holds the exports a client needs: source it); 77 this machine
 # cannot run it (not root, Slurm or munge not installed; the reason on stderr); 1 it failed to
 # start (the logs' last lines on stderr). Stop with tests/slurm/stop.sh BASE, also after a

@@ -49,7 +49,7 @@ fi
 
 # step daemons outlive slurmd; only this cluster's
 for p in $(pgrep -x slurmstepd 2>/dev/null); do
-    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then
+    if { tr '\0' '\n' <"/proc/$p/environ"; } 2>/dev/null | grep -qx "SLURM_CONF=$conf"; then
         stop_pid "$p" slurmstepd
     fi
 done
