@@ -25,7 +25,11 @@
 #include "config.h"
 #include "jobs.h"
 
-#define QUEUE_DEPTH 2
+/* Jobs in flight per worker. Deeper queues let a worker skip the wait for the
+ * coordinator's write, but then a job with a base model (a rendezvous-size
+ * message) and a worker's result can be sent at the same time with blocking
+ * sends: a deadlock. Depth 1 keeps every exchange request → reply. */
+#define QUEUE_DEPTH 1
 
 enum { TAG_READY = 1, TAG_RESULT_BASE, TAG_RESULT_POINT, TAG_JOB_BASE, TAG_JOB_POINT, TAG_STOP, TAG_TEXT };
 
@@ -279,8 +283,7 @@ typedef struct {
     hs_model **models;      /* done base models (for sending and for -np 1) */
     char *worker_has;       /* [size][n_bases] 1: that worker caches the base */
     /* jobs handed to each worker, oldest first (a worker works through them
-     * in order): up to QUEUE_DEPTH, so a worker never waits for the
-     * coordinator's file write between two jobs. Entries: b, or n_bases + p. */
+     * in order), up to QUEUE_DEPTH. Entries: b, or n_bases + p. */
     long (*queue)[2];
     int *nq;
     char *ready, *stopped;
