@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/dispatch.sh — the sweep runner's own costs, measured side by side:
 #   1. dispatch throughput with trivial points (--bench-trivial: jobs do no
-#      work; every row still written and flushed): points/s with 1 and 3
-#      workers (-np 2, -np 4) and serially (-np 1), from the results file's
-#      first start to last end (startup excluded);
+#      work; every row still written and flushed with H5Dflush, the file
+#      fsync'ed once a second): points/s with 1 and 3 workers (-np 2, -np 4)
+#      and serially (-np 1), from the results file's first start to last end
+#      (startup excluded), three runs each, interleaved;
 #   2. the coordinator's CPU share while workers compute (a real sweep,
 #      -np 3: utime+stime of rank 0 over its wall time);
 #   3. the speed-up of a real sweep with 2 workers (-np 3) over 1 (-np 2).
@@ -21,19 +22,19 @@ MPIRUN="mpirun --oversubscribe --bind-to none"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# 20 000 trivial points: 10 labels x 200 ratios x 10 seeds of one tiny task
+# 60 000 trivial points: 10 labels x 200 ratios x 30 seeds of one tiny task
 ratios=$(awk 'BEGIN { for (i = 0; i < 200; i++) printf "%s%.4f", (i ? ", " : ""), i / 400 }')
 methods=$(awk 'BEGIN { for (i = 0; i < 10; i++) printf "%s{ name = \"random\"; label = \"r%d\"; }", (i ? ", " : ""), i }')
 cat >"$tmp/trivial.cfg" <<CFG
-name = "trivial"; output = "$tmp/trivial.h5"; seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+name = "trivial"; output = "$tmp/trivial.h5"; seeds = [$(seq -s ', ' 1 30)];
 model = { d_model = 8; heads = 2; layers = 1; d_ff = 8; }; train = { steps = 1; batch = 4; };
 tasks = ( { name = "t"; kind = "synthetic"; generator = "majority"; seq_len = 6; symbols = 2;
             n_train = 16; n_prune = 8; n_test = 8; } );
 methods = ( $methods );
 ratios = [$ratios];
 CFG
-echo "== dispatch of 20000 trivial points (rows written and flushed)"
-for np in 1 2 4; do
+echo "== dispatch of 60000 trivial points (rows written and flushed)"
+for np in 1 2 4 1 2 4 1 2 4; do
     rm -f "$tmp/trivial.h5"
     if [ "$np" = 1 ]; then
         $HS run "$tmp/trivial.cfg" --bench-trivial --progress-every 1000 2>/dev/null
