@@ -275,19 +275,32 @@ hs_status hs_results_create(hs_results **out, const char *path, const hs_results
     r->point_type = make_point_type();
     r->base_type = make_base_type();
     r->error_type = str_type(HS_ERROR_LEN);
+    /* built as PATH.tmp and renamed when complete: a kill during creation
+     * (crash torture, issue 9) left a half-made PATH that every later run
+     * refused ("not a headsweep results file"); a stale PATH.tmp is ours */
+    char tmp[4096 + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
     hid_t fapl = fapl_latest();
-    r->file = H5Fcreate(path, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    errno = 0;
+    r->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    hs_status s = r->file < 0 ? hs_error_set(HS_ERR_IO, "cannot create %s: %s", path, strerror(errno))
+    hs_status s = r->file < 0 ? hs_error_set(HS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno))
                               : create_all(r, lay);
     close_ids(r);
+    errno = 0;
     if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK)
-        s = hs_error_set(HS_ERR_IO, "%s: cannot close after creating it (disk full?)", path);
+        s = hs_error_set(HS_ERR_IO, "%s: cannot close after creating it: %s", tmp, strerror(errno ? errno : EIO));
     hs_free(r);
+    if (s == HS_OK && rename(tmp, path) != 0)
+        s = hs_error_set(HS_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    if (s != HS_OK) {
+        remove(tmp); /* ours, just created: nothing of the user's is lost */
+        return s;
+    }
     /* every object exists: reopen it as a resumed run would, for
      * single-writer/multiple-reader writing (one path for both) */
-    if (s == HS_OK) s = hs_results_open(out, path, 1);
-    if (s != HS_OK) remove(path); /* ours, just created: nothing of the user's is lost */
+    s = hs_results_open(out, path, 1);
+    if (s != HS_OK) remove(path);
     return s;
 }
 
@@ -333,7 +346,7 @@ static hs_status open_all(hs_results *r)
     r->fingerprint = strtoull(fp, NULL, 16);
     /* the sweep text can be long: read it through a buffer sized from the attribute */
     hid_t a = H5Aopen(f, "sweep_text", H5P_DEFAULT);
-    if (a < 0) return hs_error_set(HS_ERR_INPUT, "%s: attribute sweep_text is missing", r->path);
+    if (a < 0) return hs_error_set(HS_ERR_INPUT, "%s: attribute sweep_text is missing (damaged file?)", r->path);
     hid_t t = H5Aget_type(a);
     size_t n = H5Tget_size(t) + 2;
     H5Tclose(t);
@@ -363,7 +376,10 @@ static hs_status open_all(hs_results *r)
     if (rank == 3) H5Sget_simple_extent_dims(sp, dims, NULL);
     H5Sclose(sp);
     if (rank != 3 || dims[0] != (hsize_t)r->n_points || dims[1] != (hsize_t)r->lmax || dims[2] != (hsize_t)r->hmax)
-        return hs_error_set(HS_ERR_INPUT, "%s: /masks does not match /points and max_layers/max_heads", r->path);
+        return hs_error_set(HS_ERR_INPUT,
+                            "%s: /masks does not match /points and max_layers/max_heads: expected shape "
+                            "[%ld][%d][%d] (damaged file?)",
+                            r->path, r->n_points, r->lmax, r->hmax);
     return HS_OK;
 }
 
