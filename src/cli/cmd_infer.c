@@ -32,9 +32,11 @@ static hs_status parse_ids(const char *text, const hs_config *c, int *ids, int *
         char *end;
         errno = 0;
         long v = strtol(p, &end, 10);
-        if (end == p || errno || (*end && !isspace((unsigned char)*end) && *end != ','))
-            return hs_error_set(HS_ERR_INPUT, "%s: '%.20s' is not a token id (expected integers 0..%d)",
-                                where, p, c->vocab - 1);
+        if (end == p || errno || (*end && !isspace((unsigned char)*end) && *end != ',')) {
+            const size_t len = strcspn(p, " \t\r\n\v\f,"); /* the token alone, not the rest of the line */
+            return hs_error_set(HS_ERR_INPUT, "%s: '%.*s' is not a token id (expected integers 0..%d)",
+                                where, (int)(len < 20 ? len : 20), p, c->vocab - 1);
+        }
         if (v < 0 || v >= c->vocab)
             return hs_error_set(HS_ERR_INPUT, "%s: token id %ld out of range: the checkpoint's vocabulary is 0..%d",
                                 where, v, c->vocab - 1);

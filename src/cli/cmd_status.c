@@ -111,7 +111,7 @@ int hs_cmd_status(int argc, char **argv)
                               argv[optind - 1]);
     }
     if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "status: expected exactly one RESULTS.h5 argument");
+        s = hs_error_set(HS_ERR_INPUT, "status: expected exactly one RESULTS.h5 argument (see headsweep status --help)");
     if (s == HS_OK) s = show(argv[optind], max_fail);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

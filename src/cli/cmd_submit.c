@@ -375,7 +375,11 @@ static void write_script(text *t, const submit_opts *o, const hs_sweep *sw, cons
     put(t, "max_requeues=%ld   # ... while SLURM_RESTART_COUNT is below this\n", o->max_requeues);
     put(t, "restarts=${SLURM_RESTART_COUNT:-0}\n");
     put(t, "say() { echo \"[headsweep-job $(date '+%%F %%T')] $*\"; }\n");
-    put(t, "say \"job $SLURM_JOB_ID (restart $restarts): $SLURM_NTASKS ranks on $SLURM_JOB_NODELIST\"\n\n");
+    put(t, "say \"job $SLURM_JOB_ID (restart $restarts): $SLURM_NTASKS ranks on $SLURM_JOB_NODELIST\"\n");
+    put(t, "if ! command -v mpirun >/dev/null 2>&1; then\n"
+           "    say \"error: mpirun is not on PATH (install Open MPI, or load its module); nothing was run\"\n"
+           "    exit 1\n"
+           "fi\n\n");
     put(t, "# Slurm signals this shell (B:) --grace s before the time limit. Pass USR1 on to mpirun,\n"
            "# which passes it to every rank: rank 0 stops handing out work, waits run.grace s for\n"
            "# points in flight, closes the results file and ends mpirun with status 3.\n");

@@ -55,8 +55,16 @@ int main(int argc, char **argv)
         printf("headsweep %s\n", PACKAGE_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "headsweep: unknown subcommand '%s'; see 'headsweep --help'\n", argv[1]);
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name)) continue;
+        int rc = commands[i].fn(argc - 1, argv + 1);
+        /* output that never arrived (stdout on a full disk) is not success */
+        if ((fflush(stdout) != 0 || ferror(stdout)) && rc == 0) {
+            fprintf(stderr, "headsweep: error: cannot write the output (disk full or a closed pipe?)\n");
+            rc = 1;
+        }
+        return rc;
+    }
+    fprintf(stderr, "headsweep: error: unknown subcommand '%s'; see 'headsweep --help'\n", argv[1]);
     return 2;
 }

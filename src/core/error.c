@@ -7,6 +7,25 @@
 static char pending[1024];
 static int has_pending;
 
+/* Quoted file contents may be binary: control characters and bytes that are
+ * not part of valid UTF-8 become '?', so the message stays one printable line. */
+static void sanitize(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        int n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ? 2
+                : *p >= 0xf0 && *p <= 0xf4 ? 3 : -1;
+        int ok = n >= 0;
+        for (int k = 1; ok && k <= n; k++) ok = (p[k] & 0xc0) == 0x80;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        if (n == 0 && (*p < 0x20 || *p == 0x7f)) *p = '?';
+        p += n + 1;
+    }
+}
+
 const char *hs_strerror(hs_status s)
 {
     switch (s) {
@@ -36,6 +55,7 @@ hs_status hs_error_set(hs_status s, const char *fmt, ...)
     /* one line: messages may quote file contents */
     for (char *p = pending; *p; p++)
         if (*p == '\n' || *p == '\r') *p = ' ';
+    sanitize(pending);
     has_pending = 1;
     return s;
 }

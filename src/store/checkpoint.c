@@ -211,15 +211,15 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
         long v;
         HS_CHECK(hs_h5_attr_read_long(g, "patch_dim", &v, where));
         if (v < 0 || v > 65536)
-            return hs_error_set(HS_ERR_INPUT, "%s: attribute patch_dim = %ld is out of range", where, v);
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute patch_dim = %ld: expected 0..65536", where, v);
         c.patch_dim = (int)v;
     }
     for (int i = 0; i < 9; i++) {
         long v;
         HS_CHECK(hs_h5_attr_read_long(g, shape_attrs[i], &v, where));
         if (v < -1000000000L || v > 1000000000L)
-            return hs_error_set(HS_ERR_INPUT, "%s: attribute %s = %ld is out of range", where,
-                                shape_attrs[i], v);
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute %s = %ld: expected -1000000000..1000000000",
+                                where, shape_attrs[i], v);
         *f[i] = (int)v;
     }
     if (hs_config_validate(&c) != HS_OK) {

@@ -335,8 +335,8 @@ static hs_status open_all(hs_results *r)
     long v;
     HS_CHECK(hs_h5_attr_read_long(f, "format_version", &v, r->path));
     if (v != HS_RESULTS_VERSION)
-        return hs_error_set(HS_ERR_INPUT, "%s: results format version %ld, this headsweep reads %d", r->path, v,
-                            HS_RESULTS_VERSION);
+        return hs_error_set(HS_ERR_INPUT, "%s: results format version %ld, this headsweep reads version %d",
+                            r->path, v, HS_RESULTS_VERSION);
     HS_CHECK(hs_h5_attr_read_long(f, "max_layers", &v, r->path));
     r->lmax = (int)v;
     HS_CHECK(hs_h5_attr_read_long(f, "max_heads", &v, r->path));

@@ -256,6 +256,10 @@ static hs_status parse_file(tsv_file *f, tsv_schema *sc, int is_train)
     if (f->len == 0)
         return hs_error_set(HS_ERR_INPUT, "%s: empty file (expected a header line naming the text column(s) and label)",
                             f->path);
+    const char *nul = memchr(f->buf, 0, f->len);
+    if (nul)
+        return hs_error_set(HS_ERR_INPUT, "%s: not a text file (a NUL byte at offset %zu; expected tab-separated text)",
+                            f->path, (size_t)(nul - f->buf));
     size_t pos = 0;
     if (f->len >= 3 && !memcmp(f->buf, "\xef\xbb\xbf", 3)) pos = 3;
     long lines = 1;
