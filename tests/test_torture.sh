@@ -1,0 +1,300 @@
+#!/bin/sh
+# test_torture.sh — crash torture of `headsweep run` (issue 9), TAP.
+#
+# A small sweep (2 base jobs, 80 points) runs under mpirun -np 3 and is
+# stopped HS_TORTURE_KILLS times (default 20) at random moments, resuming each
+# time. The kinds rotate: SIGKILL to the coordinator (rank 0), SIGKILL to a
+# worker rank (found through OMPI_COMM_WORLD_RANK in /proc/PID/environ),
+# SIGTERM to mpirun. A moment is either a delay after the launch (0-1.2 s:
+# MPI start-up, file creation, h5clear repair, base training, points) or
+# "k more points done" (k = 1..3) plus 0-0.3 s.
+#
+# At every stop:
+#  * `headsweep status` reads the file (SWMR read, as while a sweep runs);
+#  * h5dump reads the whole file. After a SIGKILL of the coordinator the file
+#    is still marked "open for writing" (SWMR writer) and h5dump (HDF5 1.10)
+#    refuses it as it is; then a copy is repaired with `h5clear -s
+#    --increment=0` (what the next `run` does itself) and h5dump must read the
+#    copy in full. The log counts both cases;
+#  * the done rows (every column, timings included) are recorded.
+# When a run ends by itself, all points done, a lap ends: the file must equal
+# an uninterrupted -np 1 run bit for bit (results_cmp, attempts = 1 for every
+# done point and base job) and every row recorded done at any stop of the lap
+# must be unchanged (same start/end time, rank, host: never recomputed). Then
+# the next lap starts a new file. mpirun takes ~1 s to tear a job down after a
+# worker dies or it gets SIGTERM, and rank 0 goes on writing meanwhile, so
+# how many kills fit in a lap depends on the machine; laps keep the kill count
+# exact. After the last kill one uninterrupted resume ends the last lap.
+#
+# Before that, a kill during file creation: no half-made file may be left (it
+# is built as PATH.tmp and renamed) and the next run completes.
+#
+# The schedule comes from a seed printed first (`# seed S`); HS_TORTURE_SEED=S
+# reproduces it (the moments, not the machine's timing). Longer runs:
+# HS_TORTURE_KILLS=200 tests/test_torture.sh (HEADSWEEP, RESULTS_CMP as in
+# `make check`).
+set -u
+# Open MPI's plugins keep allocations LeakSanitizer cannot name (test_run.sh)
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+HS=${HEADSWEEP:-./headsweep}
+CMP=${RESULTS_CMP:-./tests/results_cmp}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+MPIRUN="mpirun --oversubscribe --bind-to none"
+KILLS=${HS_TORTURE_KILLS:-20}
+SEED=${HS_TORTURE_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+tmp=$(mktemp -d)
+# every process of this test has $tmp on its command line (mpirun, ranks, h5clear)
+ours() { pgrep -f "$tmp/" 2>/dev/null; }
+reap() { # kill what is left of ours, by pid
+    for p in $(ours); do kill -9 "$p" 2>/dev/null; done
+}
+trap 'reap; rm -rf "$tmp"' EXIT
+n=0
+fails=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
+ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+if ! command -v h5dump >/dev/null 2>&1 || ! command -v h5clear >/dev/null 2>&1; then
+    echo "1..0 # SKIP h5dump/h5clear missing (apt-get install hdf5-tools)"
+    exit 0
+fi
+echo "# seed $SEED (HS_TORTURE_SEED=$SEED reproduces the schedule), $KILLS kills"
+NPOINTS=80
+
+# sweep NAME: the torture grid writing $tmp/NAME.h5
+sweep() {
+    cat >"$tmp/$1.cfg" <<CFG
+name = "$1";
+output = "$tmp/$1.h5";
+seeds = [1, 2];
+model = { d_model = 32; heads = 4; layers = 2; d_ff = 64; };
+train = { steps = 150; batch = 32; lr = 3e-3; };
+tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
+            n_train = 2000; n_prune = 256; n_test = 512; } );
+methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
+ratios = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+finetune = { steps = 10; };
+run = { latency_repeats = 1; };
+CFG
+}
+
+done_count() { # FILE: points done, or nothing if status cannot read it
+    $HS status "$1" 2>/dev/null | sed -n 's/^  points: *\([0-9]*\) done.*/\1/p'
+}
+
+# rank_pid CFG R: the pid of MPI rank R of the job running CFG (empty if none yet)
+rank_pid() {
+    for rp in $(pgrep -f "headsweep run $1" 2>/dev/null); do
+        if tr '\0' '\n' <"/proc/$rp/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$2"; then
+            echo "$rp"
+            return
+        fi
+    done
+}
+
+# settle: until no process of ours is left (10 s, then SIGKILL by pid)
+settle() {
+    si=0
+    while [ -n "$(ours)" ] && [ $si -lt 100 ]; do
+        sleep 0.1
+        si=$((si + 1))
+    done
+    if [ -n "$(ours)" ]; then
+        echo "# leftover processes after 10 s: $(ours | tr '\n' ' ') (SIGKILLed)"
+        reap
+        sleep 0.2
+    fi
+}
+
+# --- the reference: uninterrupted, one rank ------------------------------------
+t_start=$(now)
+sweep ref
+$HS run "$tmp/ref.cfg" --progress-every 100 >"$tmp/ref.log" 2>&1
+rc=$?
+check "uninterrupted reference run (-np 1, $NPOINTS points, $(since "$t_start") s, exit $rc)" "[ $rc -eq 0 ]"
+
+# --- a kill during file creation ---------------------------------------------------
+sweep create
+$HS run "$tmp/create.cfg" --progress-every 100 >"$tmp/create.log" 2>&1 &
+pid=$!
+j=0
+while [ ! -e "$tmp/create.h5.tmp" ] && [ ! -e "$tmp/create.h5" ] && [ $j -lt 100000 ]; do j=$((j + 1)); done
+kill -9 $pid 2>/dev/null
+wait $pid 2>/dev/null
+state="no file yet"
+[ -e "$tmp/create.h5" ] && state="creation had finished"
+[ -e "$tmp/create.h5.tmp" ] && state="PATH.tmp only"
+$HS run "$tmp/create.cfg" --progress-every 100 >>"$tmp/create.log" 2>&1
+rc=$?
+check "a SIGKILL during file creation ($state) does not block the next run (exit $rc)" \
+    "[ $rc -eq 0 ] && [ ! -e $tmp/create.h5.tmp ] && $CMP $tmp/create.h5 $tmp/ref.h5 >$tmp/cmpc 2>&1"
+
+# --- the schedule: kind, moment, worker rank per kill ---------------------------
+awk -v seed="$SEED" -v n="$KILLS" 'BEGIN {
+    srand(seed)
+    for (i = 1; i <= n; i++) {
+        kind = (i - 1 + seed) % 3                       # 0 coordinator, 1 worker, 2 SIGTERM mpirun
+        mode = rand() < 0.4 ? "time" : "points"
+        delay = rand() * 1.2; k = 1 + int(rand() * 3); jitter = rand() * 0.3
+        worker = 1 + int(rand() * 2)
+        printf "%d %d %s %.3f %d %.3f %d\n", i, kind, mode, delay, k, jitter, worker
+    }
+}' >"$tmp/schedule"
+sweep t
+F=$tmp/t.h5
+kinds="kill-coordinator kill-worker term-mpirun"
+nk0=0 nk1=0 nk2=0 clean=0 repaired=0 nofile=0 resumes=0 launches=0 lap=1 lapkills=0 laps_ok=0
+
+# end_lap: the file must equal the reference and keep every row done at a stop
+end_lap() {
+    $CMP "$F" "$tmp/ref.h5" --attempts-one >"$tmp/cmpt" 2>&1
+    crc=$?
+    $HS query "$F" --where status=done --format csv --columns all >"$tmp/final.csv" 2>&1
+    sort -u "$tmp"/snap.* 2>/dev/null >"$tmp/allsnap"
+    sort -u "$tmp/final.csv" >"$tmp/final.sorted"
+    comm -23 "$tmp/allsnap" "$tmp/final.sorted" >"$tmp/changed"
+    nrec=$(($(grep -vc '^id,' "$tmp/allsnap")))
+    check "lap $lap ($lapkills kills): equal to the uninterrupted run bit for bit, attempts = 1 everywhere ($(head -1 "$tmp/cmpt")); none of the $nrec rows done at its stops changed" \
+        "[ $crc -eq 0 ] && [ -s $tmp/final.sorted ] && [ ! -s $tmp/changed ]"
+    [ $crc -eq 0 ] && [ ! -s "$tmp/changed" ] && laps_ok=$((laps_ok + 1))
+    [ -s "$tmp/changed" ] && head -5 "$tmp/changed" | sed 's/^/# changed: /'
+    rm -f "$F" "$F.tmp" "$tmp"/snap.*
+    lap=$((lap + 1))
+    lapkills=0
+}
+
+exec 3<"$tmp/schedule"
+read -r i kind mode delay k jitter worker <&3
+guard=0
+while [ -n "${i:-}" ] && [ $guard -lt $((KILLS * 4)) ]; do
+    guard=$((guard + 1))
+    d0=$(done_count "$F")
+    d0=${d0:-0}
+    [ -e "$F" ] && resumes=$((resumes + 1))
+    launches=$((launches + 1))
+    t0=$(now)
+    setsid $MPIRUN -np 3 $HS run "$tmp/t.cfg" --progress-every 100 >>"$tmp/t.log" 2>&1 &
+    mpid=$!
+    # the moment: mode time, the delay (or 3 more points first); mode points,
+    # k more points then the jitter; 60 s at most
+    fin=0
+    while :; do
+        if ! kill -0 $mpid 2>/dev/null; then
+            fin=1
+            break
+        fi
+        el=$(since "$t0")
+        d=$(done_count "$F")
+        d=${d:-$d0}
+        if [ "$mode" = time ]; then
+            ge "$el" "$delay" && break
+            [ "$d" -ge $((d0 + 3)) ] && break
+        elif [ "$d" -ge $((d0 + k)) ]; then
+            sleep "$jitter"
+            break
+        fi
+        ge "$el" 60 && break
+        sleep 0.05
+    done
+    at=$(since "$t0")
+    what=$(echo $kinds | cut -d' ' -f$((kind + 1)))
+    if [ $fin -eq 0 ]; then
+        case $kind in
+        0 | 1)
+            r=0
+            [ "$kind" -eq 1 ] && r=$worker
+            j=0
+            tp=$(rank_pid "$tmp/t.cfg" $r)
+            while [ -z "$tp" ] && [ $j -lt 300 ] && kill -0 $mpid 2>/dev/null; do
+                sleep 0.05
+                j=$((j + 1))
+                tp=$(rank_pid "$tmp/t.cfg" $r)
+            done
+            if [ -n "$tp" ]; then
+                kill -KILL "$tp" 2>/dev/null
+                what="$what (rank $r)"
+            else
+                what="$what: rank $r never appeared"
+            fi
+            ;;
+        2) kill -TERM $mpid 2>/dev/null ;;
+        esac
+    fi
+    tk=$(now)
+    # mpirun tears the job down; give it 20 s
+    j=0
+    while kill -0 $mpid 2>/dev/null && [ $j -lt 200 ]; do
+        sleep 0.1
+        j=$((j + 1))
+    done
+    kill -0 $mpid 2>/dev/null && kill -9 -- -$mpid 2>/dev/null
+    wait $mpid
+    rc=$?
+    down=$(since "$tk")
+    settle
+    if [ $fin -eq 1 ]; then # finished before the moment: the lap ends, this kill waits
+        if [ $rc -eq 0 ] && [ "$(done_count "$F")" = $NPOINTS ]; then
+            end_lap
+        else
+            notok "a run ended by itself without finishing (exit $rc, $(done_count "$F") done)"
+        fi
+        continue
+    fi
+    eval "nk$kind=\$((nk$kind + 1))"
+    lapkills=$((lapkills + 1))
+    moment="$mode $delay"
+    [ "$mode" = points ] && moment="+$k points +${jitter}s"
+    label="kill $i: $what at ${at}s ($moment), job gone ${down}s later, exit $rc"
+    if [ ! -e "$F" ]; then
+        nofile=$((nofile + 1))
+        ok "$label: no results file yet"
+    else
+        d=$(done_count "$F")
+        st_ok=0
+        [ -n "$d" ] && st_ok=1
+        if h5dump "$F" >/dev/null 2>&1; then
+            dump="h5dump reads it"
+            dump_ok=1
+            clean=$((clean + 1))
+        else
+            cp "$F" "$tmp/copy.h5"
+            h5clear -s --increment=0 "$tmp/copy.h5" >/dev/null 2>&1 && h5dump "$tmp/copy.h5" >/dev/null 2>&1
+            dump_ok=$((1 - $?))
+            dump="open for writing: h5dump reads a copy after h5clear"
+            repaired=$((repaired + 1))
+            rm -f "$tmp/copy.h5"
+        fi
+        $HS query "$F" --where status=done --format csv --columns all >"$tmp/snap.$i" 2>"$tmp/snap.err"
+        q=$?
+        check "$label: status reads it (${d:-?}/$NPOINTS done), $dump" \
+            "[ $st_ok -eq 1 ] && [ $dump_ok -eq 1 ] && [ $q -eq 0 ]"
+    fi
+    i=""
+    read -r i kind mode delay k jitter worker <&3
+done
+exec 3<&-
+echo "# kills: $nk0 SIGKILL coordinator, $nk1 SIGKILL worker, $nk2 SIGTERM mpirun"
+echo "# stops: $clean clean files, $repaired marked open for writing (h5dump read a repaired copy), $nofile before the file existed"
+
+# --- the last resume, uninterrupted -------------------------------------------------
+before=$(done_count "$F")
+$MPIRUN -np 3 $HS run "$tmp/t.cfg" --progress-every 100 >>"$tmp/t.log" 2>&1
+rc=$?
+resumes=$((resumes + 1))
+launches=$((launches + 1))
+check "the last resume completes the sweep (${before:-0}/$NPOINTS done before it, exit $rc)" "[ $rc -eq 0 ]"
+end_lap
+check "all $KILLS kills happened ($((nk0 + nk1 + nk2)))" "[ $((nk0 + nk1 + nk2)) -eq $KILLS ]"
+echo "# $KILLS kills in $((lap - 1)) laps ($laps_ok equal to the uninterrupted run), $launches launches, $resumes resumes, $(since "$t_start") s in all (seed $SEED)"
+if [ $fails -gt 0 ]; then
+    echo "# the schedule (i kind mode delay k jitter worker):"
+    sed 's/^/#   /' "$tmp/schedule"
+    echo "# last lines of the runs' output:"
+    tail -n 30 "$tmp/t.log" | sed 's/^/#   /'
+fi
+echo "1..$n"
+[ "$fails" -eq 0 ]
