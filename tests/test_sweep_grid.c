@@ -219,10 +219,33 @@ static void test_errors(void)
     tap_ok(all_ok && n < 400, "allocation failures 1..%d each give HS_ERR_NOMEM", n - 1);
 }
 
+/* The cost model of the training methods: `steps` batches of forward +
+ * backward (3 passes each), counted in prune-split passes; mae too (it was
+ * once counted as a single pass, which made `check` 100x too optimistic). */
+static void test_cost(void)
+{
+    hs_sweep sw;
+    if (!load(&sw, "            { name = \"michel\"; label = \"michel-it\"; reestimate = true; } );",
+              "            { name = \"l0\"; steps = 200; }, { name = \"movement\"; steps = 100; },\n"
+              "            { name = \"mae\"; steps = 600; } );\nrun = { batch = 32; };"))
+        return;
+    hs_config c = {.layers = 2, .heads = 8};
+    const long n_prune = 500;
+    const double l0 = hs_sweep_method_passes(&sw, 2, 2, &c, n_prune, 1000);
+    const double mv = hs_sweep_method_passes(&sw, 3, 2, &c, n_prune, 1000);
+    const double mae = hs_sweep_method_passes(&sw, 4, 2, &c, n_prune, 1000);
+    tap_ok(l0 == 3.0 * 200 * 32 / 500, "l0: steps x batch x 3 / n_prune passes (%g)", l0);
+    tap_ok(mv == 3.0 * 100 * 32 / 500, "movement: steps x batch x 3 / n_prune passes (%g)", mv);
+    tap_ok(mae == 3.0 * 600 * 32 / 500, "mae: steps x batch x 3 / n_prune passes (%g)", mae);
+    tap_ok(hs_sweep_method_passes(&sw, 2, 0, &c, n_prune, 1000) == 0, "l0 at ratio 0 costs nothing");
+    hs_sweep_free(&sw);
+}
+
 int main(void)
 {
     test_order();
     test_fingerprint();
     test_errors();
+    test_cost();
     return tap_done();
 }

@@ -433,6 +433,12 @@ double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const h
         if (k == 0 || n_prune <= 0) return 0;
         return 3.0 * setting_or(e, "steps", 500) * sw->batch / (double)n_prune;
     }
+    if (!strcmp(name, "mae")) {
+        /* `steps` training steps of one run.batch (forward + backward; the
+         * gate networks are small beside the model), then the evaluation */
+        if (n_prune <= 0) return 1;
+        return 3.0 * setting_or(e, "steps", 1000) * sw->batch / (double)n_prune;
+    }
     return 1; /* a method this table does not know yet */
 }
 
