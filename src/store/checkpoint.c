@@ -59,8 +59,8 @@ static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, 
         if (ds >= 0) H5Dclose(ds);
         if (sp >= 0) H5Sclose(sp);
         if (ds < 0)
-            return hs_error_set(HS_ERR_IO, "%s: cannot create checkpoint dataset '%s' (disk full?)", where,
-                                ti->name);
+            return hs_error_set(HS_ERR_IO, "%s: cannot create checkpoint dataset '%s': %s", where, ti->name,
+                                strerror(hs_h5_errno()));
     }
     return HS_OK;
 }
@@ -76,8 +76,8 @@ static hs_status write_params(hid_t g, const hs_model *m, const char *where)
         if (st >= 0) st = H5Dflush(ds);
         if (ds >= 0) H5Dclose(ds);
         if (st < 0)
-            return hs_error_set(HS_ERR_IO, "%s: cannot write checkpoint dataset '%s' (disk full?)", where,
-                                ti->name);
+            return hs_error_set(HS_ERR_IO, "%s: cannot write checkpoint dataset '%s': %s", where, ti->name,
+                                strerror(hs_h5_errno()));
     }
     return HS_OK;
 }

@@ -9,6 +9,23 @@
 
 void hs_h5_init(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
+static herr_t find_errno(unsigned n, const H5E_error2_t *e, void *data)
+{
+    (void)n;
+    const char *at = e->desc ? strstr(e->desc, "errno = ") : NULL;
+    if (at && *(int *)data == 0) *(int *)data = atoi(at + 8);
+    return 0;
+}
+
+int hs_h5_errno(void)
+{
+    const int saved = errno;
+    int e = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find_errno, &e);
+    if (e <= 0) e = saved;
+    return e > 0 ? e : EIO;
+}
+
 hs_status hs_h5_open_read(const char *path, hid_t *file)
 {
     *file = H5I_INVALID_HID;

@@ -20,6 +20,11 @@ void hs_h5_init(void);
             return hs_error_set(HS_ERR_INTERNAL, "HDF5 %s failed (%s)", (what), (where));    \
     } while (0)
 
+/* Why the HDF5 call that just failed could not do its I/O: the errno its
+ * POSIX driver recorded in the error stack ("errno = 28" after a write on a
+ * full disk), else errno if set, else EIO. Call right after the failure. */
+int hs_h5_errno(void);
+
 /* Opens an existing HDF5 file read-only. Missing file, unreadable file or a
  * file that is not HDF5 → HS_ERR_INPUT naming path and what was expected. */
 hs_status hs_h5_open_read(const char *path, hid_t *file);

@@ -31,6 +31,19 @@ struct hs_results {
     double last_sync;
 };
 
+/* A failed write, flush or close of the results file: the file, what failed
+ * and the system's reason (strerror of the errno HDF5 recorded), with what to
+ * do when the disk is full. Call right after the failing HDF5 call. */
+static hs_status io_fail(const char *path, const char *what)
+{
+    const int e = hs_h5_errno();
+    const int full = e == ENOSPC || e == EDQUOT || e == EFBIG;
+    return hs_error_set(HS_ERR_IO, "%s: cannot %s: %s%s", path, what, strerror(e),
+                        full ? " (the disk is full: what is flushed stays; free some space, then run the "
+                               "same command again to resume)"
+                             : "");
+}
+
 static hid_t str_type(size_t n)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
@@ -143,7 +156,7 @@ static hid_t fapl_latest(void)
     return fapl;
 }
 
-static hs_status write_rows(hid_t ds, hid_t type, long i, const void *row)
+static hs_status write_rows(const char *path, hid_t ds, hid_t type, long i, const void *row)
 {
     hsize_t start = (hsize_t)i, count = 1;
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(1, &count, NULL);
@@ -151,11 +164,12 @@ static hs_status write_rows(hid_t ds, hid_t type, long i, const void *row)
     herr_t st = H5Dwrite(ds, type, ms, fs, H5P_DEFAULT, row);
     H5Sclose(ms);
     H5Sclose(fs);
-    return st < 0 ? hs_error_set(HS_ERR_IO, "cannot write a row of the results file (disk full?)") : HS_OK;
+    return st < 0 ? io_fail(path, "write a row") : HS_OK;
 }
 
 /* Writes a [1][a][b] slab at row i of a rank-3 dataset (or [1][a] of rank 2). */
-static hs_status write_slab(hid_t ds, hid_t memtype, long i, int rank, hsize_t a, hsize_t b, const void *buf)
+static hs_status write_slab(const char *path, hid_t ds, hid_t memtype, long i, int rank, hsize_t a, hsize_t b,
+                            const void *buf)
 {
     hsize_t start[3] = {(hsize_t)i, 0, 0}, count[3] = {1, a, b};
     hid_t fs = H5Dget_space(ds), ms = H5Screate_simple(rank, count, NULL);
@@ -163,7 +177,7 @@ static hs_status write_slab(hid_t ds, hid_t memtype, long i, int rank, hsize_t a
     herr_t st = H5Dwrite(ds, memtype, ms, fs, H5P_DEFAULT, buf);
     H5Sclose(ms);
     H5Sclose(fs);
-    return st < 0 ? hs_error_set(HS_ERR_IO, "cannot write the results file (disk full?)") : HS_OK;
+    return st < 0 ? io_fail(path, "write a mask, importance or curve row") : HS_OK;
 }
 
 static hs_status read_slab(hid_t ds, hid_t memtype, long i, int rank, hsize_t a, hsize_t b, void *buf)
@@ -225,11 +239,11 @@ static hs_status create_all(hs_results *r, const hs_results_layout *lay)
     r->base_errors = create_ds(f, "base_errors", r->error_type, 1, &nb, NULL);
     if (r->points < 0 || r->bases < 0 || r->masks < 0 || r->importance < 0 || r->curves < 0 ||
         r->errors < 0 || r->base_errors < 0)
-        return hs_error_set(HS_ERR_IO, "%s: cannot create the results datasets (disk full?)", r->path);
+        return io_fail(r->path, "create the results datasets");
     for (long i = 0; i < lay->n_points; i++)
-        HS_CHECK(write_rows(r->points, r->point_type, i, &lay->points[i]));
+        HS_CHECK(write_rows(r->path, r->points, r->point_type, i, &lay->points[i]));
     for (long i = 0; i < lay->n_base; i++)
-        HS_CHECK(write_rows(r->bases, r->base_type, i, &lay->bases[i]));
+        HS_CHECK(write_rows(r->path, r->bases, r->base_type, i, &lay->bases[i]));
 
     hid_t tasks = H5Gcreate2(f, "tasks", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
     if (tasks < 0) return hs_error_set(HS_ERR_IO, "%s: cannot create /tasks", r->path);
@@ -284,12 +298,9 @@ hs_status hs_results_create(hs_results **out, const char *path, const hs_results
     errno = 0;
     r->file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
     H5Pclose(fapl);
-    hs_status s = r->file < 0 ? hs_error_set(HS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno))
-                              : create_all(r, lay);
+    hs_status s = r->file < 0 ? io_fail(tmp, "create it") : create_all(r, lay);
     close_ids(r);
-    errno = 0;
-    if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK)
-        s = hs_error_set(HS_ERR_IO, "%s: cannot close after creating it: %s", tmp, strerror(errno ? errno : EIO));
+    if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK) s = io_fail(tmp, "close it after creating it");
     hs_free(r);
     if (s == HS_OK && rename(tmp, path) != 0)
         s = hs_error_set(HS_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
@@ -461,10 +472,9 @@ hs_status hs_results_close(hs_results **rp)
     hs_results *r = *rp;
     hs_status s = HS_OK;
     if (r->writing && H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0)
-        s = hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+        s = io_fail(r->path, "flush it");
     close_ids(r);
-    if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK)
-        s = hs_error_set(HS_ERR_IO, "%s: cannot close (disk full?)", r->path);
+    if (r->file > 0 && H5Fclose(r->file) < 0 && s == HS_OK) s = io_fail(r->path, "close it");
     hs_free(r->sweep_text);
     hs_free(r);
     *rp = NULL;
@@ -482,7 +492,7 @@ static hs_status write_error(hs_results *r, hid_t ds, long i, const char *error)
 {
     char buf[HS_ERROR_LEN] = {0};
     if (error) snprintf(buf, sizeof buf, "%s", error);
-    return write_rows(ds, r->error_type, i, buf);
+    return write_rows(r->path, ds, r->error_type, i, buf);
 }
 
 hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
@@ -493,29 +503,32 @@ hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
     /* only what changes is written and flushed: a done point's error text is
      * the fill value "" unless an earlier attempt failed (the caller passes
      * "" then), and a method without a curve leaves the NaN fill */
-    hid_t flush[5];
+    hid_t flush[4];
     int nf = 0;
     if (mask) {
-        HS_CHECK(write_slab(r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
+        HS_CHECK(write_slab(r->path, r->masks, H5T_NATIVE_UINT8, i, 3, r->lmax, r->hmax, mask));
         flush[nf++] = r->masks;
     }
     if (importance) {
-        HS_CHECK(write_slab(r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
+        HS_CHECK(write_slab(r->path, r->importance, H5T_NATIVE_FLOAT, i, 3, r->lmax, r->hmax, importance));
         flush[nf++] = r->importance;
     }
     if (curve && row->curve_len > 0) {
-        HS_CHECK(write_slab(r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
+        HS_CHECK(write_slab(r->path, r->curves, H5T_NATIVE_DOUBLE, i, 2, HS_CURVE_WIDTH, 1, curve));
         flush[nf++] = r->curves;
     }
     if (error) {
         HS_CHECK(write_error(r, r->errors, i, error));
         flush[nf++] = r->errors;
     }
-    /* the row last: a reader that sees status done also sees its arrays */
-    HS_CHECK(write_rows(r->points, r->point_type, i, row));
-    flush[nf++] = r->points;
+    /* the arrays reach the file before the row is even written: when a flush
+     * fails (a full disk), the row stays pending in the file. Writing the row
+     * first left it "done" with no masks once the close flushed it (issue 9,
+     * tests/test_diskfull.sh); a reader that sees done also sees the arrays */
     for (int k = 0; k < nf; k++)
-        if (H5Dflush(flush[k]) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+        if (H5Dflush(flush[k]) < 0) return io_fail(r->path, "flush a point's masks, scores or curve");
+    HS_CHECK(write_rows(r->path, r->points, r->point_type, i, row));
+    if (H5Dflush(r->points) < 0) return io_fail(r->path, "flush a point's row");
     return HS_OK;
 }
 
@@ -529,9 +542,8 @@ hs_status hs_results_write_base(hs_results *r, long i, const hs_base_row *row, c
         HS_CHECK(hs_checkpoint_write_params(r->file, grp, m, r->path));
     }
     HS_CHECK(write_error(r, r->base_errors, i, error));
-    HS_CHECK(write_rows(r->bases, r->base_type, i, row));
-    if (H5Dflush(r->base_errors) < 0 || H5Dflush(r->bases) < 0)
-        return hs_error_set(HS_ERR_IO, "%s: cannot flush (disk full?)", r->path);
+    HS_CHECK(write_rows(r->path, r->bases, r->base_type, i, row));
+    if (H5Dflush(r->base_errors) < 0 || H5Dflush(r->bases) < 0) return io_fail(r->path, "flush a base job's row");
     return HS_OK;
 }
 
@@ -594,7 +606,7 @@ hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out)
 
 hs_status hs_results_sync(hs_results *r)
 {
-    if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) return hs_error_set(HS_ERR_IO, "%s: cannot flush", r->path);
+    if (H5Fflush(r->file, H5F_SCOPE_GLOBAL) < 0) return io_fail(r->path, "flush it");
     /* HDF5 has no fsync: open the path and sync its inode */
     FILE *f = fopen(r->path, "rb");
     if (!f) return hs_error_set(HS_ERR_IO, "%s: cannot open to fsync: %s", r->path, strerror(errno));
