@@ -6,23 +6,7 @@ set -u
 HS=${HEADSWEEP:-./headsweep}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-
-# expect_fail STATUS PATTERN DESCRIPTION -- command...
-expect_fail() {
-    want=$1 pat=$2 desc=$3
-    shift 4
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    if [ "$rc" -eq "$want" ] && grep -q -- "$pat" "$tmp/err"; then
-        ok "$desc (exit $rc)"
-    else
-        notok "$desc: exit $rc, stderr: $(head -c 300 "$tmp/err")"
-    fi
-}
+. "$(dirname "$0")/tap.sh"
 
 # --- the happy path ---------------------------------------------------------
 if $HS train --task majority --seq-len 8 --steps 30 --batch 8 --d-model 16 --heads 2 \
@@ -110,5 +94,4 @@ expect_fail 2 "empty.txt: empty file" "lm: an empty file" -- $HS train --kind lm
 expect_fail 2 "nosuch.txt: cannot open" "lm: a missing file" -- $HS train --kind lm --path "$fx/nosuch.txt" --out "$tmp/x.h5"
 [ ! -e "$tmp/x.h5" ] && ok "no output file is left by failed runs" || notok "a failed run left $tmp/x.h5"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -48,11 +48,7 @@ elif [ $rc -ne 0 ]; then
 fi
 net=$(sed -n 's/^NET=//p' "$tmp/up.out")
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$here/tap.sh"
 
 # sweep NAME: a small majority sweep writing $tmp/NAME.h5 (a few seconds of work)
 sweep() {
@@ -140,5 +136,4 @@ check "resuming over the three hosts completes the sweep (exit $rc)" \
 check "the stopped and resumed run equals the single-host one, no done point computed twice" \
     "$CMP '$tmp/usr1.h5' '$tmp/ref.h5' --attempts-one >'$tmp/cmpu' 2>&1 || { cat '$tmp/cmpu'; false; }"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -13,11 +13,7 @@ HOSTILE=${RESULTS_HOSTILE:-$(dirname "$HS")/tests/results_hostile}
 R=$FIX/results/tiny.h5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+. "$(dirname "$0")/tap.sh"
 
 is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; }
 is_svg() {
@@ -27,32 +23,19 @@ is_svg() {
     fi
 }
 
-# expect_fail PATTERN DESCRIPTION -- command...: exit 2 and PATTERN on stderr
-expect_fail() {
-    pat=$1 desc=$2
-    shift 3
-    "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    if [ "$rc" -eq 2 ] && grep -q -- "$pat" "$tmp/err"; then
-        ok "$desc (exit 2: $(head -c 160 "$tmp/err"))"
-    else
-        notok "$desc: exit $rc, stderr: $(head -c 400 "$tmp/err")"
-    fi
-}
-
 # --- without gnuplot: a clear message naming the package (runs everywhere) ---------
 mkdir "$tmp/nobin"
-expect_fail "gnuplot is not installed.*gnuplot-nox" "plot with no gnuplot on PATH" -- \
+expect_fail 2 "gnuplot is not installed.*gnuplot-nox" "plot with no gnuplot on PATH" -- \
     env PATH="$tmp/nobin" "$HS" plot "$R" -o "$tmp/none"
 [ ! -e "$tmp/none" ] && ok "nothing is written without gnuplot" || notok "$tmp/none was created"
-expect_fail "gnuplot is not installed.*gnuplot-nox.*--no-plots" "report with no gnuplot on PATH" -- \
+expect_fail 2 "gnuplot is not installed.*gnuplot-nox.*--no-plots" "report with no gnuplot on PATH" -- \
     env PATH="$tmp/nobin" "$HS" report "$R" -o "$tmp/none.html"
 
 # --- bad input (before gnuplot matters) -----------------------------------------------
-expect_fail "\-o DIR is required" "plot without -o" -- "$HS" plot "$R"
-expect_fail "\-\-band 'wide': expected minmax or std" "bad --band" -- "$HS" plot "$R" -o "$tmp/x" --band wide
-expect_fail "\-\-format 'pdf': expected png, svg or png,svg" "bad --format" -- "$HS" plot "$R" -o "$tmp/x" --format pdf
-expect_fail "\-\-ratios 2: expected a number in 0..1" "bad --ratios" -- "$HS" plot "$R" -o "$tmp/x" --ratios 0.5,2
+expect_fail 2 "\-o DIR is required" "plot without -o" -- "$HS" plot "$R"
+expect_fail 2 "\-\-band 'wide': expected minmax or std" "bad --band" -- "$HS" plot "$R" -o "$tmp/x" --band wide
+expect_fail 2 "\-\-format 'pdf': expected png, svg or png,svg" "bad --format" -- "$HS" plot "$R" -o "$tmp/x" --format pdf
+expect_fail 2 "\-\-ratios 2: expected a number in 0..1" "bad --ratios" -- "$HS" plot "$R" -o "$tmp/x" --ratios 0.5,2
 
 if ! command -v gnuplot >/dev/null 2>&1; then
     skip "gnuplot is not installed (Debian package gnuplot-nox; scripts/setup installs it): no figures drawn"
@@ -63,8 +46,8 @@ fi
 
 cp "$R" "$tmp/trunc.h5"
 truncate -s $(($(wc -c <"$R") / 2)) "$tmp/trunc.h5"
-expect_fail "damaged" "a truncated results file" -- "$HS" plot "$tmp/trunc.h5" -o "$tmp/t"
-expect_fail "is not a headsweep results file" "a foreign HDF5 file" -- "$HS" plot "$FIX/ref_cls.h5" -o "$tmp/t"
+expect_fail 2 "damaged" "a truncated results file" -- "$HS" plot "$tmp/trunc.h5" -o "$tmp/t"
+expect_fail 2 "is not a headsweep results file" "a foreign HDF5 file" -- "$HS" plot "$FIX/ref_cls.h5" -o "$tmp/t"
 
 # --- the figures of tiny.h5 ---------------------------------------------------------
 D=$tmp/plots
@@ -158,5 +141,4 @@ else
     skip "results_hostile helper not built"
 fi
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

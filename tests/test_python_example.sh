@@ -13,11 +13,7 @@ R=$FIX/results/tiny.h5
 PY=/usr/bin/python3
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 why=""
 if [ ! -x $PY ]; then
@@ -57,5 +53,4 @@ fi
 (cd "$tmp" && MPLCONFIGDIR=$tmp $PY "$EX" "$FIX/ref_cls.h5" -o "$tmp/x.png" >/dev/null 2>"$tmp/err")
 check "a foreign HDF5 file is refused with a message" "[ $? -ne 0 ] && grep -q 'is not a headsweep results file' '$tmp/err'"
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -18,10 +18,7 @@ regen=0
 [ "${1:-}" = --regen ] && regen=1
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 
 # golden NAME ARGS...: `query tiny.h5 ARGS` exits 0 and prints golden/NAME.out
 golden() {
@@ -39,19 +36,6 @@ golden() {
     else
         notok "query $* differs from golden/$name.out:"
         diff -u "$GOLD/$name.out" "$tmp/$name.out" | head -20 | sed 's/^/# /'
-    fi
-}
-
-# expect_fail PATTERN DESCRIPTION -- ARGS...: exit 2 and PATTERN on stderr
-expect_fail() {
-    pat=$1 desc=$2
-    shift 3
-    "$HS" "$@" >"$tmp/out" 2>"$tmp/err"
-    rc=$?
-    if [ "$rc" -eq 2 ] && grep -q -- "$pat" "$tmp/err"; then
-        ok "$desc (exit 2: $(head -c 160 "$tmp/err"))"
-    else
-        notok "$desc: exit $rc, stderr: $(head -c 400 "$tmp/err")"
     fi
 }
 
@@ -141,39 +125,39 @@ fi
 
 # --- errors: exit 2, what was wrong, the valid columns -----------------------------
 cols="columns: id, task, method, ratio, seed, base, status"
-expect_fail "no column 'rtio'.*$cols" "unknown column in --where" -- query "$R" --where 'rtio<0.5'
-expect_fail "'<0.5' is not a number.*$cols" "a doubled operator" -- query "$R" --where 'ratio<<0.5'
-expect_fail "expected an operator.*after 'ratio'.*$cols" "bad operator" -- query "$R" --where 'ratio~0.5'
-expect_fail "expected an operator" "no operator at all" -- query "$R" --where 'ratio'
-expect_fail "'abc' is not a number (column ratio is numeric).*$cols" "a word for a numeric column" -- query "$R" --where 'ratio<=abc'
-expect_fail "status 'finished': expected pending, done or failed" "unknown status" -- query "$R" --where status=finished
-expect_fail "expected a value after the operator" "missing value" -- query "$R" --where 'task='
-expect_fail "an empty value in the list" "empty list item" -- query "$R" --where 'method in a,,b'
-expect_fail "a quoted value is not closed" "unclosed quote" -- query "$R" --where "task='copy"
-expect_fail "expected a column name" "no column name" -- query "$R" --where '<=3'
-expect_fail "\-\-columns: no column 'metric'.*$cols" "unknown column in --columns" -- query "$R" --columns id,metric
-expect_fail "\-\-group-by: no column 'tsk'.*$cols" "unknown column in --group-by" -- query "$R" --group-by tsk
-expect_fail "\-\-sort: no column 'nope'" "unknown column in --sort" -- query "$R" --sort nope
-expect_fail "\-\-sort: no column 'metric_pruned' to sort by (columns: method, metric_pruned_mean" \
-    "grouped --sort names output columns" -- query "$R" --group-by method --columns metric_pruned --sort metric_pruned
-expect_fail "column host is text: with --group-by" "a text column to aggregate" -- query "$R" --group-by task --columns host
-expect_fail "\-\-format 'xml': expected table, csv or json" "unknown format" -- query "$R" --format xml
-expect_fail "no point matches" "--masks with no point" -- query "$R" --where id=99 --masks
-expect_fail "unknown or incomplete option '--frobnicate'" "unknown option" -- query "$R" --frobnicate
-expect_fail "expected exactly one RESULTS.h5" "no file argument" -- query
+expect_fail 2 "no column 'rtio'.*$cols" "unknown column in --where" -- "$HS" query "$R" --where 'rtio<0.5'
+expect_fail 2 "'<0.5' is not a number.*$cols" "a doubled operator" -- "$HS" query "$R" --where 'ratio<<0.5'
+expect_fail 2 "expected an operator.*after 'ratio'.*$cols" "bad operator" -- "$HS" query "$R" --where 'ratio~0.5'
+expect_fail 2 "expected an operator" "no operator at all" -- "$HS" query "$R" --where 'ratio'
+expect_fail 2 "'abc' is not a number (column ratio is numeric).*$cols" "a word for a numeric column" -- "$HS" query "$R" --where 'ratio<=abc'
+expect_fail 2 "status 'finished': expected pending, done or failed" "unknown status" -- "$HS" query "$R" --where status=finished
+expect_fail 2 "expected a value after the operator" "missing value" -- "$HS" query "$R" --where 'task='
+expect_fail 2 "an empty value in the list" "empty list item" -- "$HS" query "$R" --where 'method in a,,b'
+expect_fail 2 "a quoted value is not closed" "unclosed quote" -- "$HS" query "$R" --where "task='copy"
+expect_fail 2 "expected a column name" "no column name" -- "$HS" query "$R" --where '<=3'
+expect_fail 2 "\-\-columns: no column 'metric'.*$cols" "unknown column in --columns" -- "$HS" query "$R" --columns id,metric
+expect_fail 2 "\-\-group-by: no column 'tsk'.*$cols" "unknown column in --group-by" -- "$HS" query "$R" --group-by tsk
+expect_fail 2 "\-\-sort: no column 'nope'" "unknown column in --sort" -- "$HS" query "$R" --sort nope
+expect_fail 2 "\-\-sort: no column 'metric_pruned' to sort by (columns: method, metric_pruned_mean" \
+    "grouped --sort names output columns" -- "$HS" query "$R" --group-by method --columns metric_pruned --sort metric_pruned
+expect_fail 2 "column host is text: with --group-by" "a text column to aggregate" -- "$HS" query "$R" --group-by task --columns host
+expect_fail 2 "\-\-format 'xml': expected table, csv or json" "unknown format" -- "$HS" query "$R" --format xml
+expect_fail 2 "no point matches" "--masks with no point" -- "$HS" query "$R" --where id=99 --masks
+expect_fail 2 "unknown or incomplete option '--frobnicate'" "unknown option" -- "$HS" query "$R" --frobnicate
+expect_fail 2 "expected exactly one RESULTS.h5" "no file argument" -- "$HS" query
 
 # --- files that are not (whole) results files ------------------------------------------
 cp "$R" "$tmp/trunc.h5"
 size=$(wc -c <"$R")
 truncate -s $((size / 2)) "$tmp/trunc.h5"
-expect_fail "trunc.h5.*damaged" "a truncated copy" -- query "$tmp/trunc.h5"
+expect_fail 2 "trunc.h5.*damaged" "a truncated copy" -- "$HS" query "$tmp/trunc.h5"
 truncate -s 4096 "$tmp/trunc.h5"
-expect_fail "trunc.h5" "a copy truncated to 4 KiB" -- query "$tmp/trunc.h5"
-expect_fail "ref_cls.h5 is not a headsweep results file" "a foreign HDF5 file (a checkpoint fixture)" -- \
-    query "$FIX/ref_cls.h5"
+expect_fail 2 "trunc.h5" "a copy truncated to 4 KiB" -- "$HS" query "$tmp/trunc.h5"
+expect_fail 2 "ref_cls.h5 is not a headsweep results file" "a foreign HDF5 file (a checkpoint fixture)" -- \
+    "$HS" query "$FIX/ref_cls.h5"
 echo "id,task" >"$tmp/points.csv"
-expect_fail "points.csv is not an HDF5 file" "a text file" -- query "$tmp/points.csv"
-expect_fail "cannot open $tmp/none.h5: No such file" "a missing file" -- query "$tmp/none.h5"
+expect_fail 2 "points.csv is not an HDF5 file" "a text file" -- "$HS" query "$tmp/points.csv"
+expect_fail 2 "cannot open $tmp/none.h5: No such file" "a missing file" -- "$HS" query "$tmp/none.h5"
 
 # --- live: queries while a sweep writes the file (SWMR read) ---------------------------------
 # points slowed down by fine-tuning, so the sweep spends seconds half done
@@ -206,5 +190,4 @@ fi
 [ "$(tr -d '\r' <"$tmp/live.csv" | cut -d, -f1,6 | tr '\n' ' ')" = "status,n done,24 " ] \
     && ok "after the sweep: all 24 points done" || notok "after the sweep: $(cat "$tmp/live.csv")"
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -14,12 +14,7 @@ HOSTILE=${RESULTS_HOSTILE:-$(dirname "$HS")/tests/results_hostile}
 R=$FIX/results/tiny.h5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 # --- tables only: needs no gnuplot --------------------------------------------------
 mkdir "$tmp/nobin"
@@ -182,5 +177,4 @@ HTML
     fi
 fi
 
-echo "1..$n"
-[ $fails -eq 0 ]
+tap_done

@@ -20,11 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_TH
 MPIRUN="mpirun --oversubscribe --bind-to none"
 tmp=$(mktemp -d)
 trap 'pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 # sweep NAME STEPS: a small majority sweep writing $tmp/NAME.h5
 sweep() {
@@ -162,5 +158,4 @@ else
     echo "ok $n # SKIP h5py/pandas not installed (apt-get install python3-h5py python3-pandas)"
 fi
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

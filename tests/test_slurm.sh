@@ -64,11 +64,7 @@ fi
 # shellcheck disable=SC1091
 . "$base/env.sh"   # SLURM_CONF, and Open MPI may run as root
 
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$here/tap.sh"
 ok "single-node Slurm up in $(($(date +%s) - t0)) s (port $port; $(sinfo -h -o '%P %T %c CPUs %N'))"
 
 # sweep NAME: 2 base jobs, 48 points, ~35 s on one core; run.grace 5 s
@@ -167,5 +163,4 @@ for p in $pids; do
 done
 check "stop.sh ended munged, slurmctld and slurmd ($pids)" "[ -n '$pids' ] && [ -z '$alive' ]"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -14,11 +14,7 @@ set -u
 HS=${HEADSWEEP:-./headsweep}
 tmp=$(mktemp -d)
 trap '[ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 cat >"$tmp/s.cfg" <<CFG
 name = "demo";
@@ -165,5 +161,4 @@ rc=$(job "$tmp/rq.sh" j5 0 0 1)
 check "a failed sweep (status 1) is not requeued ($rc)" \
     "[ $rc -eq 1 ] && ! grep -q scontrol '$tmp/j5/mpirun.log' && grep -q 'headsweep failed (status 1)' '$tmp/j5/out'"
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -9,10 +9,7 @@ HS=${HEADSWEEP:-./headsweep}
 if [ -n "${FIXTURES:-}" ]; then top=${FIXTURES%/tests/fixtures}; else top=${srcdir:-.}; fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
+. "$(dirname "$0")/tap.sh"
 
 # The base sweep: valid, every line number below refers to this layout.
 cat >"$tmp/base.cfg" <<'EOF'
@@ -173,5 +170,4 @@ else
     notok "sweeps/michel.cfg: $(cat "$tmp/michel.out")"
 fi
 
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done
