@@ -169,5 +169,13 @@ if "$HS" check "$top/sweeps/michel.cfg" >"$tmp/michel.out" 2>&1 \
 else
     notok "sweeps/michel.cfg: $(cat "$tmp/michel.out")"
 fi
+# the other shipped studies on synthetic data (the SpamAssassin ones need the download)
+for f in methods-i methods-ii mae voita; do
+    if "$HS" check "$top/sweeps/$f.cfg" >"$tmp/$f.out" 2>&1 && grep -q "^  total .*core-hours" "$tmp/$f.out"; then
+        ok "sweeps/$f.cfg is valid, with a cost estimate"
+    else
+        notok "sweeps/$f.cfg: $(cat "$tmp/$f.out")"
+    fi
+done
 
 tap_done
