@@ -133,6 +133,34 @@ rc=$?
 check "a SIGKILL during file creation ($state) does not block the next run (exit $rc)" \
     "[ $rc -eq 0 ] && [ ! -e $tmp/create.h5.tmp ] && $CMP $tmp/create.h5 $tmp/ref.h5 >$tmp/cmpc 2>&1"
 
+# --- a reader holds the file while a resume starts --------------------------------
+# (h5py keeps HDF5's file lock while open, as `status` does for a moment: the
+# resume's open and h5clear used to fail at once with exit 2)
+if /usr/bin/python3 -c 'import h5py' 2>/dev/null; then
+    sweep lock
+    $HS run "$tmp/lock.cfg" --progress-every 100 >"$tmp/lock.log" 2>&1 &
+    pid=$!
+    j=0
+    while [ "$(done_count "$tmp/lock.h5")" -lt 1 ] 2>/dev/null || [ -z "$(done_count "$tmp/lock.h5")" ]; do
+        sleep 0.1
+        j=$((j + 1))
+        [ $j -gt 600 ] && break
+    done
+    kill -9 $pid 2>/dev/null
+    wait $pid 2>/dev/null
+    /usr/bin/python3 -c 'import sys, time, h5py
+f = h5py.File(sys.argv[1], "r", swmr=True, libver="latest"); time.sleep(2)' "$tmp/lock.h5" &
+    rpid=$!
+    sleep 0.7
+    $HS run "$tmp/lock.cfg" --progress-every 100 >>"$tmp/lock.log" 2>&1
+    rc=$?
+    wait $rpid
+    check "a resume waits for a reader that holds the file open, then completes (exit $rc)" "[ $rc -eq 0 ]"
+    [ $rc -eq 0 ] || grep 'error' "$tmp/lock.log" | sed 's/^/# /'
+else
+    ok "# SKIP h5py missing (python3-h5py): no reader-holds-the-file check"
+fi
+
 # --- the schedule: kind, moment, worker rank per kill ---------------------------
 awk -v seed="$SEED" -v n="$KILLS" 'BEGIN {
     srand(seed)
@@ -241,6 +269,7 @@ while [ -n "${i:-}" ] && [ $guard -lt $((KILLS * 4)) ]; do
             end_lap
         else
             notok "a run ended by itself without finishing (exit $rc, $(done_count "$F") done)"
+            grep 'error' "$tmp/t.log" | tail -n 3 | sed 's/^/# /'
         fi
         continue
     fi

@@ -317,15 +317,19 @@ hs_status hs_results_create(hs_results **out, const char *path, const hs_results
 
 /* Clears the "open for writing" mark a crash leaves (as the brief measured:
  * h5clear -s alone damaged the file, with --increment=0 it is repaired). */
-static hs_status repair(const char *path)
+static hs_status repair(const char *path, int say, int *missing)
 {
-    fprintf(stderr, "headsweep: %s was not closed cleanly (a crash or a kill); repairing it with h5clear\n",
-            path);
+    if (say)
+        fprintf(stderr, "headsweep: %s was not closed cleanly (a crash or a kill); repairing it with h5clear\n",
+                path);
     char *argv[] = {"h5clear", "-s", "--increment=0", (char *)path, NULL};
     pid_t pid;
-    if (posix_spawnp(&pid, "h5clear", NULL, NULL, argv, environ) != 0)
+    *missing = 0;
+    if (posix_spawnp(&pid, "h5clear", NULL, NULL, argv, environ) != 0) {
+        *missing = 1;
         return hs_error_set(HS_ERR_INPUT, "%s needs repair but h5clear is missing (install the Debian package hdf5-tools)",
                             path);
+    }
     int st = 0;
     if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         return hs_error_set(HS_ERR_INPUT, "%s: h5clear could not repair it (exit %d)", path,
@@ -435,14 +439,37 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
     hid_t fapl = fapl_latest();
     hs_status s = HS_OK;
     if (write) {
-        probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
-        if (probe < 0) { /* left open for writing by a crash */
-            s = repair(path);
+        /* a reader (`status`, `query`, h5py) holds HDF5's file lock while it
+         * has the file open, and neither this open nor h5clear gets through
+         * meanwhile: a resume that met a `status` failed with exit 2 (crash
+         * torture, issue 9). Readers are brief: try for ~10 s. */
+        for (int attempt = 0; attempt < 20; attempt++) {
+            if (attempt) {
+                struct timespec ts = {0, 500000000};
+                nanosleep(&ts, NULL);
+                hs_error_clear();
+                s = HS_OK;
+            }
+            probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
+            if (probe >= 0) break;
+            int missing = 0; /* left open for writing by a crash, or locked by a reader */
+            s = repair(path, attempt == 0, &missing);
             if (s == HS_OK) probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
+            if (probe >= 0 || missing) break;
         }
-        if (s == HS_OK && probe < 0)
+        if (probe < 0 && s == HS_OK)
             s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it for writing (damaged, or another run is using it?)",
                              path);
+        else if (probe < 0) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", hs_error_message());
+            hs_error_clear();
+            s = hs_error_set(HS_ERR_INPUT, "%s (for 10 s: is another process reading or writing it?)", why);
+        }
+        if (probe >= 0) {
+            hs_error_clear();
+            s = HS_OK;
+        }
         r->file = probe;
     } else {
         r->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
