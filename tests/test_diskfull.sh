@@ -28,11 +28,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "ok 1 # SKIP mounting a small tmpfs needs root"
@@ -128,5 +124,4 @@ check "with space again, run resumes to the end (exit $rc)" "[ $rc -eq 0 ]"
 $CMP "$F" "$tmp/ref.h5" --attempts-one >"$tmp/cmp" 2>&1
 rc=$?
 check "the file equals the uninterrupted run, attempts = 1 everywhere ($(head -1 "$tmp/cmp"))" "[ $rc -eq 0 ]"
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

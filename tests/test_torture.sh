@@ -52,11 +52,7 @@ reap() { # kill what is left of ours, by pid
     for p in $(ours); do kill -9 "$p" 2>/dev/null; done
 }
 trap 'reap; rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
@@ -328,5 +324,4 @@ if [ $fails -gt 0 ]; then
     echo "# last lines of the runs' output:"
     tail -n 30 "$tmp/t.log" | sed 's/^/#   /'
 fi
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done

@@ -23,11 +23,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-n=0
-fails=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-notok() { n=$((n + 1)); fails=$((fails + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else notok "$1"; fi; }
+. "$(dirname "$0")/tap.sh"
 
 supp="--suppressions=$SRC/tests/valgrind.supp"
 [ -f /usr/share/openmpi/openmpi-valgrind.supp ] && supp="$supp --suppressions=/usr/share/openmpi/openmpi-valgrind.supp"
@@ -67,5 +63,4 @@ vg run $HS run "$tmp/vg.cfg" --progress-every 100
 check "the sweep finished: 4 points done" "$HS status $tmp/vg.h5 | grep -q 'points: *4 done, 0 failed, 0 pending'"
 vg status $HS status "$tmp/vg.h5"
 vg query $HS query "$tmp/vg.h5" --group-by method,ratio --masks
-echo "1..$n"
-[ "$fails" -eq 0 ]
+tap_done
