@@ -25,6 +25,7 @@ static void read_meta(hs_rview *v)
 {
     hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
     H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
+    H5Pset_metadata_read_attempts(fapl, HS_RESULTS_READ_ATTEMPTS);
     hid_t f = H5Fopen(v->path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
     if (f < 0) f = H5Fopen(v->path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
@@ -138,7 +139,9 @@ hs_status hs_rview_open(const char *path, hs_rview **out)
         v->nb = hs_results_n_base(v->res);
         v->lmax = hs_results_max_layers(v->res);
         v->hmax = hs_results_max_heads(v->res);
-        if (v->lmax < 1 || v->hmax < 1 || v->lmax > 65536 || v->hmax > 65536)
+        /* a model has at most 1024 layers and 1024 heads (hs_config_validate); the
+         * readers size [lmax][hmax] buffers in int (cmd_query.c), so a file may not claim more */
+        if (v->lmax < 1 || v->hmax < 1 || v->lmax > 1024 || v->hmax > 1024)
             s = hs_error_set(HS_ERR_INPUT, "%s: max_layers %d / max_heads %d out of range (damaged?)", path, v->lmax,
                              v->hmax);
     }

@@ -3,6 +3,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <spawn.h>
 #include <stddef.h>
@@ -337,6 +338,20 @@ static hs_status repair(const char *path, int say, int *missing)
     return HS_OK;
 }
 
+/* The extent of dataset ds (named in messages), which must have rank `rank`
+ * (at most 3); dims gets it. */
+static hs_status dataset_shape(const hs_results *r, hid_t ds, const char *name, int rank, hsize_t dims[3])
+{
+    hid_t sp = H5Dget_space(ds);
+    const int got = sp < 0 ? -1 : H5Sget_simple_extent_ndims(sp);
+    if (got == rank) H5Sget_simple_extent_dims(sp, dims, NULL);
+    if (sp >= 0) H5Sclose(sp);
+    if (got != rank)
+        return hs_error_set(HS_ERR_INPUT, "%s: /%s has %d dimension%s, expected %d (damaged file?)", r->path, name,
+                            got, got == 1 ? "" : "s", rank);
+    return HS_OK;
+}
+
 static hs_status open_all(hs_results *r)
 {
     hid_t f = r->file;
@@ -377,24 +392,38 @@ static hs_status open_all(hs_results *r)
             return hs_error_set(HS_ERR_INPUT, "%s: dataset /%s is missing (damaged file?)", r->path, names[i]);
         }
     }
+    /* every dataset's rank and shape before any read: the readers select
+     * [1][a][b] slabs and read /points whole into n_points rows, so a file
+     * with a dataset of another rank or length (hand-made, or damaged) would
+     * otherwise overrun their buffers (found by tests/fuzz/fuzz_results) */
     hsize_t dims[3];
-    hid_t sp = H5Dget_space(r->points);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    r->n_points = (long)dims[0];
-    sp = H5Dget_space(r->bases);
-    H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    r->n_base = (long)dims[0];
-    sp = H5Dget_space(r->masks);
-    int rank = H5Sget_simple_extent_ndims(sp);
-    if (rank == 3) H5Sget_simple_extent_dims(sp, dims, NULL);
-    H5Sclose(sp);
-    if (rank != 3 || dims[0] != (hsize_t)r->n_points || dims[1] != (hsize_t)r->lmax || dims[2] != (hsize_t)r->hmax)
-        return hs_error_set(HS_ERR_INPUT,
-                            "%s: /masks does not match /points and max_layers/max_heads: expected shape "
-                            "[%ld][%d][%d] (damaged file?)",
-                            r->path, r->n_points, r->lmax, r->hmax);
+    HS_CHECK(dataset_shape(r, r->points, "points", 1, dims));
+    const hsize_t np = dims[0];
+    HS_CHECK(dataset_shape(r, r->bases, "base_jobs", 1, dims));
+    const hsize_t nb = dims[0];
+    if (np > (hsize_t)LONG_MAX / 2 || nb > (hsize_t)LONG_MAX / 2)
+        return hs_error_set(HS_ERR_INPUT, "%s: /points or /base_jobs is too long (damaged file?)", r->path);
+    r->n_points = (long)np;
+    r->n_base = (long)nb;
+    const struct { hid_t ds; const char *name, *of; int rank; hsize_t d[3]; } want[] = {
+        {r->masks, "masks", "/points and max_layers/max_heads", 3, {np, (hsize_t)r->lmax, (hsize_t)r->hmax}},
+        {r->importance, "importance", "/points and max_layers/max_heads", 3, {np, (hsize_t)r->lmax, (hsize_t)r->hmax}},
+        {r->curves, "curves", "/points", 2, {np, HS_CURVE_WIDTH, 0}},
+        {r->errors, "errors", "/points", 1, {np, 0, 0}},
+        {r->base_errors, "base_errors", "/base_jobs", 1, {nb, 0, 0}},
+    };
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+        HS_CHECK(dataset_shape(r, want[k].ds, want[k].name, want[k].rank, dims));
+        int ok = 1;
+        char shape[96] = "";
+        for (int d = 0; d < want[k].rank; d++) {
+            ok &= dims[d] == want[k].d[d];
+            snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "[%lld]", (long long)want[k].d[d]);
+        }
+        if (!ok)
+            return hs_error_set(HS_ERR_INPUT, "%s: /%s does not match %s: expected shape %s (damaged file?)",
+                                r->path, want[k].name, want[k].of, shape);
+    }
     return HS_OK;
 }
 
@@ -472,6 +501,7 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
         }
         r->file = probe;
     } else {
+        H5Pset_metadata_read_attempts(fapl, HS_RESULTS_READ_ATTEMPTS);
         r->file = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
         if (r->file < 0) r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
         if (r->file < 0) s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it (damaged?)", path);

@@ -30,6 +30,11 @@
 #define HS_ERROR_LEN 256
 #define HS_CURVE_WIDTH 128
 #define HS_MASK_ABSENT 255
+/* Metadata read attempts of a live (SWMR) reader. HDF5's default is 100,
+ * sleeping 1 ns doubled after each failed checksum, so a damaged file hung
+ * `query` and `status` for ever (tests/fuzz/fuzz_results); 28 attempts wait
+ * at most ~0.27 s for a writer's half-written metadata before an error. */
+#define HS_RESULTS_READ_ATTEMPTS 28
 
 enum { HS_STATUS_PENDING = 0, HS_STATUS_DONE = 1, HS_STATUS_FAILED = 2 };
 
