@@ -1,7 +1,7 @@
 /* fuzz_checkpoint.c — the checkpoint reader (src/store/checkpoint.c,
  * hs_checkpoint_load_file of group /model, as `infer` and `prune` call it)
- * on an HDF5 file image edited by a program (fuzz_h5edit.h). The mode byte
- * is unused here. A model that loads must match its own attributes. */
+ * on an HDF5 file image, or a base file edited by a program
+ * (fuzz_h5edit.h); the mode byte picks the base file. A model that loads must match its own attributes. */
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -34,16 +34,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fd < 0) abort();
         close(fd);
         atexit(cleanup);
+        fz_load_bases(HS_FUZZ_H5BASE "/checkpoint");
     }
-    uint8_t mode;
-    const uint8_t *prog, *image;
-    size_t nprog, nimage;
-    if (!fz_h5_input(data, size, &mode, &prog, &nprog, &image, &nimage)) return 0;
     fz_expect_clean();
-    fz_write_file(path, image, nimage);
     const fz_names nm = {objects, sizeof objects / sizeof *objects, attrs, sizeof attrs / sizeof *attrs, strings,
                          sizeof strings / sizeof *strings};
-    fz_h5_edit(path, prog, nprog, &nm);
+    uint8_t mode;
+    if (!fz_h5_prepare(path, data, size, &nm, &mode)) return 0;
     hs_model *m = NULL;
     hs_status s = hs_checkpoint_load_file(path, "/model", &m);
     fz_check_status(s, "hs_checkpoint_load_file");

@@ -8,8 +8,10 @@
  *
  *   [mode byte][program length n][n program bytes][an HDF5 file image]
  *
- * The image (seeds: small real files written by headsweep) is written out,
- * then the program, if any, is applied through the HDF5 API: delete a link
+ * An input with an image (seeds: small real files written by headsweep) is
+ * written out as it is: byte mutations. An input without one starts from a
+ * base file (tests/fuzz/h5base/) and the program is applied through the
+ * HDF5 API: delete a link
  * or an attribute, set an attribute to a value of another type, replace a
  * dataset by one of another type, rank or shape, create a group. Object and
  * attribute names come from per-harness tables so edits hit what the reader
@@ -25,6 +27,7 @@
 #include <string.h>
 
 #include "../../src/store/results.h"
+#include "fuzz_util.h"
 
 typedef struct {
     const uint8_t *p, *end;
@@ -169,35 +172,15 @@ static void fz_fill(fz_cursor *c, const fz_names *nm, hid_t t, uint8_t *buf, siz
 
 static const char *fz_pick(fz_cursor *c, const char *const *names, int n) { return names[fz_u8(c) % n]; }
 
-static herr_t fz_visit_attr(hid_t loc, const char *name, const H5A_info_t *info, void *op)
-{
-    (void)loc, (void)name, (void)info, (void)op;
-    return 0;
-}
-
-static herr_t fz_visit(hid_t root, const char *name, const H5O_info_t *info, void *op)
-{
-    (void)info, (void)op;
-    hsize_t idx = 0;
-    return H5Aiterate_by_name(root, name, H5_INDEX_NAME, H5_ITER_NATIVE, &idx, fz_visit_attr, NULL, H5P_DEFAULT) < 0
-               ? -1
-               : 0;
-}
-
-/* Applies the program to the file at path (opened read-write). A file HDF5
- * cannot read through (every object header and attribute) is left as it
- * is: HDF5's own write paths overrun buffers on damaged headers (found by
- * fuzz_checkpoint in H5Adelete_by_name), and headsweep never writes into a
- * damaged file, so that is not what is under test. */
+/* Applies the program to the file at path (opened read-write). Only on a
+ * pristine base file: HDF5's own write and iterate paths crash on damaged
+ * headers (H5Adelete_by_name, H5Aiterate_by_name: found by fuzz_checkpoint),
+ * and headsweep never writes into a damaged file. */
 static void fz_h5_edit(const char *path, const uint8_t *prog, size_t n, const fz_names *nm)
 {
     if (!n) return;
     hid_t f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
     if (f < 0) return;
-    if (H5Ovisit2(f, H5_INDEX_NAME, H5_ITER_NATIVE, fz_visit, NULL, H5O_INFO_ALL) < 0) {
-        H5Fclose(f);
-        return;
-    }
     fz_cursor c = {prog, prog + n};
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     H5Pset_create_intermediate_group(lcpl, 1);
@@ -265,16 +248,52 @@ static void fz_h5_edit(const char *path, const uint8_t *prog, size_t n, const fz
     H5Fclose(f);
 }
 
-/* Splits an input into mode, program and image; returns 0 if too short. */
-static int fz_h5_input(const uint8_t *data, size_t size, uint8_t *mode, const uint8_t **prog, size_t *nprog,
-                       const uint8_t **image, size_t *nimage)
+/* Base files: every file of folder dir (HS_FUZZ_H5BASE/<harness>), in name order. */
+#include <dirent.h>
+#define FZ_MAX_BASES 8
+static char fz_base_path[FZ_MAX_BASES][4096];
+static int fz_n_bases;
+
+static int fz_name_cmp(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+static void fz_load_bases(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        perror(dir);
+        abort();
+    }
+    for (struct dirent *e; (e = readdir(d)) && fz_n_bases < FZ_MAX_BASES;)
+        if (e->d_name[0] != '.')
+            snprintf(fz_base_path[fz_n_bases++], sizeof fz_base_path[0], "%s/%s", dir, e->d_name);
+    closedir(d);
+    if (!fz_n_bases) abort();
+    qsort(fz_base_path, (size_t)fz_n_bases, sizeof fz_base_path[0], fz_name_cmp);
+}
+
+/* Writes the file under test to path: the image when the input has one
+ * (byte mutations: HDF5's parser and our reader, no edits), else base file
+ * mode % bases with the program applied through the HDF5 API. Input:
+ * [mode][program length n][n program bytes][image]. Returns 0 if too short. */
+static int fz_h5_prepare(const char *path, const uint8_t *data, size_t size, const fz_names *nm, uint8_t *mode)
 {
     if (size < 2) return 0;
     *mode = data[0];
-    *nprog = data[1] < size - 2 ? data[1] : size - 2;
-    *prog = data + 2;
-    *image = data + 2 + *nprog;
-    *nimage = size - 2 - *nprog;
+    const size_t nprog = data[1] < size - 2 ? data[1] : size - 2;
+    const uint8_t *image = data + 2 + nprog;
+    const size_t nimage = size - 2 - nprog;
+    if (nimage) {
+        fz_write_file(path, image, nimage);
+        return 1;
+    }
+    FILE *in = fopen(fz_base_path[*mode % fz_n_bases], "rb");
+    uint8_t *buf = malloc(1 << 20);
+    if (!in || !buf) abort();
+    const size_t got = fread(buf, 1, 1 << 20, in);
+    fclose(in);
+    fz_write_file(path, buf, got);
+    free(buf);
+    fz_h5_edit(path, data + 2, nprog, nm);
     return 1;
 }
 

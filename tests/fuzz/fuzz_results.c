@@ -1,7 +1,7 @@
 /* fuzz_results.c — the results-file reader behind `query`: the query
  * command itself (src/cli/cmd_query.c over results_view.c and
- * src/store/results.c) on an HDF5 file image edited by a program
- * (fuzz_h5edit.h). The mode byte picks the query: plain, grouped, --masks
+ * src/store/results.c) on an HDF5 file image, or a base file edited by a
+ * program (fuzz_h5edit.h). The mode byte picks the query: plain, grouped, --masks
  * of one point or of groups, filtered, sorted, in each output format. The
  * output goes to /dev/null; errors come back as exit status 2 or 1. */
 #include <fcntl.h>
@@ -36,20 +36,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (fd < 0) abort();
         close(fd);
         atexit(cleanup);
+        fz_load_bases(HS_FUZZ_H5BASE "/results");
         /* the tables go nowhere; libFuzzer and the sanitizers report on stderr */
         int null = open("/dev/null", O_WRONLY);
         if (null < 0 || dup2(null, 1) < 0) abort();
         close(null);
     }
-    uint8_t mode;
-    const uint8_t *prog, *image;
-    size_t nprog, nimage;
-    if (!fz_h5_input(data, size, &mode, &prog, &nprog, &image, &nimage)) return 0;
     fz_expect_clean();
-    fz_write_file(path, image, nimage);
     const fz_names nm = {objects, sizeof objects / sizeof *objects, attrs, sizeof attrs / sizeof *attrs, strings,
                          sizeof strings / sizeof *strings};
-    fz_h5_edit(path, prog, nprog, &nm);
+    uint8_t mode;
+    if (!fz_h5_prepare(path, data, size, &nm, &mode)) return 0;
 
     static const char *const queries[8][8] = {
         {NULL},
