@@ -224,6 +224,12 @@ static hs_status parse_header(tsv_file *f, long line, const char *s, size_t n, t
                               "%s line %ld: the header (%s) has %d text columns; expected 1 or 2 besides "
                               "label and id columns (idx, index, *id)",
                               f->path, line, desc, n_text);
+        /* dev.tsv finds the text columns by name: two of one name would both
+         * map to one dev column (and overrun the field store, found by
+         * tests/fuzz/fuzz_tsv) */
+        if (st == HS_OK && n_text == 2 && !strcmp(names[text[0]], names[text[1]]))
+            st = hs_error_set(HS_ERR_INPUT, "%s line %ld: two '%s' columns in the header (%s): expected distinct names",
+                              f->path, line, names[text[0]], desc);
         for (int j = 0; j < n_text && st == HS_OK; j++) {
             const size_t nl = strlen(names[text[j]]);
             st = hs_calloc((void **)&sc->text_name[j], nl + 1, 1, "column name");
