@@ -71,6 +71,16 @@ static void build_table(hs_model *m)
     m->num_params = off;
 }
 
+void hs_model_table(const hs_config *cfg, hs_tensor_info info[HS_NUM_PARAMS], size_t *num_params)
+{
+    hs_model m;
+    memset(&m, 0, sizeof m);
+    m.cfg = *cfg;
+    build_table(&m);
+    memcpy(info, m.info, sizeof m.info);
+    *num_params = m.num_params;
+}
+
 hs_status hs_model_create(hs_model **out, const hs_config *cfg)
 {
     *out = NULL;

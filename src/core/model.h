@@ -156,6 +156,12 @@ hs_status hs_config_validate(const hs_config *cfg);
  * *out is owned by the caller (hs_model_destroy). */
 hs_status hs_model_create(hs_model **out, const hs_config *cfg);
 
+/* The parameter table of a model of shape cfg (a valid one) — names, ranks,
+ * dims, counts, offsets — and its parameter count, without allocating the
+ * model: readers check a file's tensors before allocating what its
+ * attributes claim. */
+void hs_model_table(const hs_config *cfg, hs_tensor_info info[HS_NUM_PARAMS], size_t *num_params);
+
 /* DESIGN.md init: N(0, 0.02) matrices and embeddings, Wo and W2 scaled by
  * 1/√(2L), zero biases, LN gains 1, gates 1. Deterministic given the key. */
 void hs_model_init_weights(hs_model *m, uint64_t key);

@@ -137,9 +137,10 @@ static void dims_text(char *buf, size_t n, int rank, const hsize_t *dims)
         used += (size_t)snprintf(buf + used, n - used, "[%llu]", (unsigned long long)dims[r]);
 }
 
-static hs_status read_tensor(hid_t g, hs_model *m, int i, const char *where)
+/* Checks tensor ti's dataset (presence, shape, floating point); with dst,
+ * also reads it there. */
+static hs_status read_tensor(hid_t g, const hs_tensor_info *ti, hs_real *dst, const char *where)
 {
-    const hs_tensor_info *ti = &m->info[i];
     if (H5Lexists(g, ti->name, H5P_DEFAULT) <= 0)
         return hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset '%s' is missing", where, ti->name);
     hid_t ds = H5Dopen2(g, ti->name, H5P_DEFAULT);
@@ -166,7 +167,7 @@ static hs_status read_tensor(hid_t g, hs_model *m, int i, const char *where)
     } else if (cls != H5T_FLOAT) {
         s = hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset '%s' is not floating point", where,
                          ti->name);
-    } else if (H5Dread(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]) < 0) {
+    } else if (dst && H5Dread(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, dst) < 0) {
         s = hs_error_set(HS_ERR_INPUT, "%s: cannot read checkpoint dataset '%s' (file damaged?)", where,
                          ti->name);
     }
@@ -228,11 +229,18 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
         hs_error_clear();
         return hs_error_set(HS_ERR_INPUT, "%s: %s", where, msg);
     }
+    /* every tensor's shape before allocating: the attributes alone may
+     * claim gigabytes (found by tests/fuzz/fuzz_checkpoint) */
+    hs_tensor_info info[HS_NUM_PARAMS];
+    size_t n_params;
+    hs_model_table(&c, info, &n_params);
+    for (int i = 0; i < HS_NUM_PARAMS; i++)
+        if (info[i].count) HS_CHECK(read_tensor(g, &info[i], NULL, where));
     hs_model *m;
     HS_CHECK(hs_model_create(&m, &c));
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         if (m->info[i].count == 0) continue;
-        s = read_tensor(g, m, i, where);
+        s = read_tensor(g, &m->info[i], m->p.at[i], where);
         if (s != HS_OK) {
             hs_model_destroy(&m);
             return s;
