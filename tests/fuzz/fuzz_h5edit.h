@@ -8,8 +8,8 @@
  *
  *   [mode byte][program length n][n program bytes][an HDF5 file image]
  *
- * An input with an image (seeds: small real files written by headsweep) is
- * written out as it is: byte mutations. An input without one starts from a
+ * With HS_FUZZ_H5_RAW=1, an input with an image (seeds: small real files
+ * written by headsweep) is written out as it is: byte mutations. An input without one starts from a
  * base file (tests/fuzz/h5base/) and the program is applied through the
  * HDF5 API: delete a link
  * or an attribute, set an attribute to a value of another type, replace a
@@ -272,8 +272,9 @@ static void fz_load_bases(const char *dir)
 }
 
 /* Writes the file under test to path: the image when the input has one
- * (byte mutations: HDF5's parser and our reader, no edits), else base file
- * mode % bases with the program applied through the HDF5 API. Input:
+ * and HS_FUZZ_H5_RAW=1 (byte mutations: HDF5's parser and our reader, no
+ * edits), else base file mode % bases with the program applied through the
+ * HDF5 API. Input:
  * [mode][program length n][n program bytes][image]. Returns 0 if too short. */
 static int fz_h5_prepare(const char *path, const uint8_t *data, size_t size, const fz_names *nm, uint8_t *mode)
 {
@@ -282,7 +283,11 @@ static int fz_h5_prepare(const char *path, const uint8_t *data, size_t size, con
     const size_t nprog = data[1] < size - 2 ? data[1] : size - 2;
     const uint8_t *image = data + 2 + nprog;
     const size_t nimage = size - 2 - nprog;
-    if (nimage) {
+    /* byte mutations reach bugs of HDF5 1.10.8 itself within a minute
+     * (README.md): only with HS_FUZZ_H5_RAW=1, so make check stays stable */
+    static int raw = -1;
+    if (raw < 0) raw = getenv("HS_FUZZ_H5_RAW") && !strcmp(getenv("HS_FUZZ_H5_RAW"), "1");
+    if (nimage && raw) {
         fz_write_file(path, image, nimage);
         return 1;
     }
