@@ -472,6 +472,7 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
          * has the file open, and neither this open nor h5clear gets through
          * meanwhile: a resume that met a `status` failed with exit 2 (crash
          * torture, issue 9). Readers are brief: try for ~10 s. */
+        int missing = 0; /* no h5clear: retrying cannot help */
         for (int attempt = 0; attempt < 20; attempt++) {
             if (attempt) {
                 struct timespec ts = {0, 500000000};
@@ -481,7 +482,7 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
             }
             probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
             if (probe >= 0) break;
-            int missing = 0; /* left open for writing by a crash, or locked by a reader */
+            /* left open for writing by a crash, or locked by a reader */
             s = repair(path, attempt == 0, &missing);
             if (s == HS_OK) probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
             if (probe >= 0 || missing) break;
@@ -489,11 +490,12 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
         if (probe < 0 && s == HS_OK)
             s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it for writing (damaged, or another run is using it?)",
                              path);
-        else if (probe < 0) {
+        else if (probe < 0 && !missing) {
             char why[512];
             snprintf(why, sizeof why, "%s", hs_error_message());
             hs_error_clear();
-            s = hs_error_set(HS_ERR_INPUT, "%s (for 10 s: is another process reading or writing it?)", why);
+            s = hs_error_set(HS_ERR_INPUT, "%s; tried for 10 s: if another process is reading or writing it, run again when it is done",
+                             why);
         }
         if (probe >= 0) {
             hs_error_clear();
