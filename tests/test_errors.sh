@@ -217,6 +217,7 @@ case_e_data_19() { FILE=none.txt; hs train --kind lm --path none.txt --out x.h5;
 case_e_data_20() { : >empty.txt; FILE=empty.txt; hs train --kind lm --path empty.txt --out x.h5; }
 case_e_data_21() { printf 'ten bytes\n' >short.txt; FILE=short.txt; hs train --kind lm --path short.txt --out x.h5; }
 case_e_data_22() { mkdir dir.txt; FILE=dir.txt; hs train --kind lm --path dir.txt --out x.h5; }
+case_e_data_23() { tsv 'sentence\tsentence\tlabel\na\tb\t1\nc\td\t0\n' "$GOOD_TSV"; }
 
 # === checkpoints =====================================================================
 case_e_ckpt_01() { FILE=none.h5; hs infer none.h5 --tokens 0; }
@@ -245,6 +246,7 @@ case_e_res_04() { results r.h5; truncate -s $(($(wc -c <r.h5) / 2)) r.h5; FILE=r
 case_e_res_05() { results r.h5 attr-long / format_version 7; FILE=r.h5; hs status r.h5; }
 case_e_res_06() { results r.h5 unlink /points; FILE=r.h5; hs query r.h5; }
 case_e_res_07() { results r.h5 attr-long / max_heads 3; FILE=r.h5; hs report r.h5 -o r.html --no-plots; }
+case_e_res_12() { results r.h5 dset /importance float 24 2; FILE=r.h5; hs query r.h5; }
 case_e_res_08() { results r.h5 attr-del / sweep_text; FILE=r.h5; hs status r.h5; }
 case_e_res_09() { sweep 0 ''; echo "not hdf5" >out.h5; OUT=out.h5; hs_mpi run sweep.cfg; }
 case_e_res_10() { sweep 0 ''; ckpt out.h5; OUT=out.h5; hs_mpi run sweep.cfg; }
