@@ -53,7 +53,7 @@ static hid_t str_type(size_t n)
     return t;
 }
 
-static hid_t make_point_type(void)
+hid_t hs_results_point_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_point_row));
     hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
@@ -90,7 +90,7 @@ static hid_t make_point_type(void)
     return t;
 }
 
-static hid_t make_base_type(void)
+hid_t hs_results_base_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_base_row));
     hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
@@ -287,8 +287,8 @@ hs_status hs_results_create(hs_results **out, const char *path, const hs_results
     hs_results *r;
     HS_CHECK(hs_calloc((void **)&r, 1, sizeof *r, "results handle"));
     snprintf(r->path, sizeof r->path, "%s", path);
-    r->point_type = make_point_type();
-    r->base_type = make_base_type();
+    r->point_type = hs_results_point_type();
+    r->base_type = hs_results_base_type();
     r->error_type = str_type(HS_ERROR_LEN);
     /* built as PATH.tmp and renamed when complete: a kill during creation
      * (crash torture, issue 9) left a half-made PATH that every later run
@@ -462,8 +462,8 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
     hs_results *r;
     HS_CHECK(hs_calloc((void **)&r, 1, sizeof *r, "results handle"));
     snprintf(r->path, sizeof r->path, "%s", path);
-    r->point_type = make_point_type();
-    r->base_type = make_base_type();
+    r->point_type = hs_results_point_type();
+    r->base_type = hs_results_base_type();
     r->error_type = str_type(HS_ERROR_LEN);
     hid_t fapl = fapl_latest();
     hs_status s = HS_OK;

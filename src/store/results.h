@@ -136,4 +136,10 @@ hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out);
 /* Makes sure everything written so far is on disk (fsync). */
 hs_status hs_results_sync(hs_results *r);
 
+/* The HDF5 compound types of a /points row (hs_point_row) and a /base_jobs
+ * row (hs_base_row), as the file stores them; the caller closes them. Also
+ * what the fuzz harnesses write into damaged files. */
+hid_t hs_results_point_type(void);
+hid_t hs_results_base_type(void);
+
 #endif

@@ -62,69 +62,16 @@ static hid_t fz_str_type(size_t n, H5T_str_t pad, H5T_cset_t cset)
     return t;
 }
 
-/* The compound types of /points and /base_jobs as results.c writes them
- * (full = 0: a row type that lacks most fields, as an older or foreign file). */
-static hid_t fz_point_type(int full)
+/* A /points row type that lacks most fields, as an older or foreign file
+ * would have (the full types are results.c's own: hs_results_point_type). */
+static hid_t fz_short_point_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_point_row));
     hid_t name = fz_str_type(HS_NAME_LEN, H5T_STR_NULLTERM, H5T_CSET_ASCII);
-    hid_t host = fz_str_type(HS_HOST_LEN, H5T_STR_NULLTERM, H5T_CSET_ASCII);
-#define F(field, type) H5Tinsert(t, #field, offsetof(hs_point_row, field), type)
-    F(id, H5T_NATIVE_INT64);
-    F(task, name);
-    F(status, H5T_NATIVE_INT8);
-    if (full) {
-        F(method, name);
-        F(ratio, H5T_NATIVE_DOUBLE);
-        F(seed, H5T_NATIVE_INT64);
-        F(base, H5T_NATIVE_INT64);
-        F(attempts, H5T_NATIVE_INT32);
-        F(rank, H5T_NATIVE_INT32);
-        F(host, host);
-        F(start_time, H5T_NATIVE_DOUBLE);
-        F(end_time, H5T_NATIVE_DOUBLE);
-        F(wall_seconds, H5T_NATIVE_DOUBLE);
-        F(metric_base, H5T_NATIVE_DOUBLE);
-        F(metric_pruned, H5T_NATIVE_DOUBLE);
-        F(metric_finetuned, H5T_NATIVE_DOUBLE);
-        F(loss, H5T_NATIVE_DOUBLE);
-        F(heads_kept, H5T_NATIVE_INT32);
-        F(heads_total, H5T_NATIVE_INT32);
-        F(params_kept, H5T_NATIVE_INT64);
-        F(params_total, H5T_NATIVE_INT64);
-        F(flops_ratio, H5T_NATIVE_DOUBLE);
-        F(latency_ratio, H5T_NATIVE_DOUBLE);
-        F(shrink_max_diff, H5T_NATIVE_DOUBLE);
-        F(evals, H5T_NATIVE_INT64);
-        F(curve_len, H5T_NATIVE_INT32);
-    }
-#undef F
+    H5Tinsert(t, "id", offsetof(hs_point_row, id), H5T_NATIVE_INT64);
+    H5Tinsert(t, "task", offsetof(hs_point_row, task), name);
+    H5Tinsert(t, "status", offsetof(hs_point_row, status), H5T_NATIVE_INT8);
     H5Tclose(name);
-    H5Tclose(host);
-    return t;
-}
-
-static hid_t fz_base_type(void)
-{
-    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_base_row));
-    hid_t name = fz_str_type(HS_NAME_LEN, H5T_STR_NULLTERM, H5T_CSET_ASCII);
-    hid_t host = fz_str_type(HS_HOST_LEN, H5T_STR_NULLTERM, H5T_CSET_ASCII);
-#define F(field, type) H5Tinsert(t, #field, offsetof(hs_base_row, field), type)
-    F(id, H5T_NATIVE_INT64);
-    F(task, name);
-    F(seed, H5T_NATIVE_INT64);
-    F(status, H5T_NATIVE_INT8);
-    F(attempts, H5T_NATIVE_INT32);
-    F(rank, H5T_NATIVE_INT32);
-    F(host, host);
-    F(start_time, H5T_NATIVE_DOUBLE);
-    F(end_time, H5T_NATIVE_DOUBLE);
-    F(wall_seconds, H5T_NATIVE_DOUBLE);
-    F(metric, H5T_NATIVE_DOUBLE);
-    F(loss, H5T_NATIVE_DOUBLE);
-#undef F
-    H5Tclose(name);
-    H5Tclose(host);
     return t;
 }
 
@@ -143,9 +90,9 @@ static hid_t fz_pick_type(fz_cursor *c, int dataset, size_t *elem)
     case 5: t = fz_str_type(1 + fz_u8(c) % 300, H5T_STR_NULLTERM, H5T_CSET_ASCII); break;
     case 6: t = fz_str_type(1 + fz_u8(c) % 64, H5T_STR_NULLPAD, H5T_CSET_UTF8); break;
     case 7: t = fz_str_type(1 + fz_u8(c) % 64, H5T_STR_SPACEPAD, H5T_CSET_ASCII); break;
-    case 8: t = fz_point_type(1); break;
-    case 9: t = fz_point_type(0); break;
-    default: t = fz_base_type(); break;
+    case 8: t = hs_results_point_type(); break;
+    case 9: t = fz_short_point_type(); break;
+    default: t = hs_results_base_type(); break;
     }
     *elem = H5Tget_size(t);
     return t;
