@@ -33,6 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/small_sweep.sh"
 
 if [ "$(id -u)" -ne 0 ]; then
     echo "ok 1 # SKIP mounting a small tmpfs needs root"
@@ -47,23 +48,7 @@ fi
 mounted=1
 
 # sweep NAME DIR: 2 base jobs, 80 points, results in DIR/NAME.h5
-sweep() {
-    cat >"$tmp/$1.cfg" <<CFG
-name = "$1";
-output = "$2/$1.h5";
-seeds = [1, 2];
-model = { d_model = 32; heads = 4; layers = 2; d_ff = 64; };
-train = { steps = 150; batch = 32; lr = 3e-3; };
-tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
-            n_train = 2000; n_prune = 256; n_test = 512; } );
-methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
-ratios = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-run = { latency_repeats = 1; };
-CFG
-}
-done_count() {
-    $HS status "$1" 2>/dev/null | sed -n 's/^  points: *\([0-9]*\) done.*/\1/p'
-}
+sweep() { small_sweep "$1" "$2/$1.h5"; }
 # wait_for FILE N: until N points are done in FILE (N = 0: until status reads it); 60 s
 wait_for() {
     w=0

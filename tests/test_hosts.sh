@@ -49,22 +49,13 @@ fi
 net=$(sed -n 's/^NET=//p' "$tmp/up.out")
 
 . "$here/tap.sh"
+. "$here/small_sweep.sh"
 
 # sweep NAME: a small majority sweep writing $tmp/NAME.h5 (a few seconds of work)
 sweep() {
-    cat >"$tmp/$1.cfg" <<CFG
-name = "$1";
-output = "$tmp/$1.h5";
-seeds = [1, 2];
-model = { d_model = 32; heads = 4; layers = 2; d_ff = 64; };
-train = { steps = 300; batch = 32; lr = 3e-3; };
-tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
-            n_train = 2000; n_prune = 256; n_test = 512; } );
-methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
-ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];
-run = { latency_repeats = 1; grace = 5; };
-finetune = { steps = 20; };
-CFG
+    small_sweep "$1" "$tmp/$1.h5" 'train = { steps = 300; batch = 32; lr = 3e-3; };' \
+        'ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];' 'run = { latency_repeats = 1; grace = 5; };' \
+        'finetune = { steps = 20; };'
 }
 
 # mpirun over the three namespace hosts, one rank each (rank 0 coordinates on host 1)
@@ -72,18 +63,6 @@ export HS_AGENT_LOG=$tmp/agent.log
 mpirun=(mpirun --hostfile "$tmp/hosts" -np 3
     --mca plm_rsh_agent "$here/netns/agent" --mca plm_rsh_no_tree_spawn 1
     --mca oob_tcp_if_include "$net.0/24" --mca btl self,tcp --mca btl_tcp_if_include "$net.0/24")
-
-# wait_done FILE N: until N points are done (or 60 s)
-wait_done() {
-    local i=0 d
-    while [ $i -lt 600 ]; do
-        d=$($HS status "$1" 2>/dev/null | sed -n 's/^  points: *\([0-9]*\) done.*/\1/p')
-        [ -n "$d" ] && [ "$d" -ge "$2" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
-}
 
 # hosts FILE: the distinct host names in the /points rows
 hosts_of() { h5dump -d /points "$1" 2>/dev/null | grep -o "\"${prefix}[0-9]*\"" | sort -u | tr -d '"' | tr '\n' ' '; }

@@ -21,33 +21,12 @@ MPIRUN="mpirun --oversubscribe --bind-to none"
 tmp=$(mktemp -d)
 trap 'pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/small_sweep.sh"
 
 # sweep NAME STEPS: a small majority sweep writing $tmp/NAME.h5
 sweep() {
-    cat >"$tmp/$1.cfg" <<CFG
-name = "$1";
-output = "$tmp/$1.h5";
-seeds = [1, 2];
-model = { d_model = 32; heads = 4; layers = 2; d_ff = 64; };
-train = { steps = $2; batch = 32; lr = 3e-3; };
-tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
-            n_train = 2000; n_prune = 256; n_test = 512; } );
-methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
-ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];
-run = { latency_repeats = 1; };
-CFG
-}
-
-# wait_done FILE N: until N points are done (or 60 s)
-wait_done() {
-    i=0
-    while [ $i -lt 600 ]; do
-        d=$($HS status "$1" 2>/dev/null | sed -n 's/^  points: *\([0-9]*\) done.*/\1/p')
-        [ -n "$d" ] && [ "$d" -ge "$2" ] && return 0
-        sleep 0.1
-        i=$((i + 1))
-    done
-    return 1
+    small_sweep "$1" "$tmp/$1.h5" "train = { steps = $2; batch = 32; lr = 3e-3; };" \
+        "ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];"
 }
 
 # --- determinism across rank counts ------------------------------------------

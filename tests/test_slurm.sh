@@ -65,23 +65,14 @@ fi
 . "$base/env.sh"   # SLURM_CONF, and Open MPI may run as root
 
 . "$here/tap.sh"
+. "$here/small_sweep.sh"
 ok "single-node Slurm up in $(($(date +%s) - t0)) s (port $port; $(sinfo -h -o '%P %T %c CPUs %N'))"
 
 # sweep NAME: 2 base jobs, 48 points, ~35 s on one core; run.grace 5 s
 sweep() {
-    cat >"$tmp/$1.cfg" <<CFG
-name = "$1";
-output = "$tmp/$1.h5";
-seeds = [1, 2];
-model = { d_model = 64; heads = 8; layers = 2; d_ff = 128; };
-train = { steps = 300; batch = 32; lr = 3e-3; };
-tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
-            n_train = 2000; n_prune = 256; n_test = 512; } );
-methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
-ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];
-finetune = { steps = 40; };
-run = { latency_repeats = 1; grace = 5; };
-CFG
+    small_sweep "$1" "$tmp/$1.h5" 'model = { d_model = 64; heads = 8; layers = 2; d_ff = 128; };' \
+        'train = { steps = 300; batch = 32; lr = 3e-3; };' 'ratios = [0.0, 0.25, 0.5, 0.625, 0.75, 0.875];' \
+        'finetune = { steps = 40; };' 'run = { latency_repeats = 1; grace = 5; };'
 }
 
 # submit NAME OPTIONS...: prints the job id

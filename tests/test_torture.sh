@@ -53,6 +53,7 @@ reap() { # kill what is left of ours, by pid
 }
 trap 'reap; rm -rf "$tmp"' EXIT
 . "$(dirname "$0")/tap.sh"
+. "$(dirname "$0")/small_sweep.sh"
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
@@ -65,25 +66,7 @@ echo "# seed $SEED (HS_TORTURE_SEED=$SEED reproduces the schedule), $KILLS kills
 NPOINTS=80
 
 # sweep NAME: the torture grid writing $tmp/NAME.h5
-sweep() {
-    cat >"$tmp/$1.cfg" <<CFG
-name = "$1";
-output = "$tmp/$1.h5";
-seeds = [1, 2];
-model = { d_model = 32; heads = 4; layers = 2; d_ff = 64; };
-train = { steps = 150; batch = 32; lr = 3e-3; };
-tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 12; symbols = 3;
-            n_train = 2000; n_prune = 256; n_test = 512; } );
-methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; }, { name = "greedy"; } );
-ratios = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
-finetune = { steps = 10; };
-run = { latency_repeats = 1; };
-CFG
-}
-
-done_count() { # FILE: points done, or nothing if status cannot read it
-    $HS status "$1" 2>/dev/null | sed -n 's/^  points: *\([0-9]*\) done.*/\1/p'
-}
+sweep() { small_sweep "$1" "$tmp/$1.h5" 'finetune = { steps = 10; };'; }
 
 # rank_pid CFG R: the pid of MPI rank R of the job running CFG (empty if none yet)
 rank_pid() {
