@@ -36,9 +36,13 @@ static void build_table(hs_model *m)
 {
     const hs_config *c = &m->cfg;
     const size_t V = c->vocab, T = c->seq_len, d = c->d_model, L = c->layers, F = c->d_ff,
-                 C = c->n_out, H = c->heads, P = c->patch_dim, dP = P ? d : 0;
+                 C = c->n_out, H = c->heads, P = c->patch_dim, dP = P ? d : 0,
+                 TV = c->type_vocab, dE = c->post_ln ? d : 0, dF = c->post_ln ? 0 : d,
+                 dQ = c->pooler ? d : 0, Tp = T + (size_t)c->pos_offset;
     struct { const char *name; int rank; size_t d0, d1, d2; int decay, trained; } t[HS_NUM_PARAMS] = {
-        [HS_P_TOK_EMB] = {"tok_emb", 2, V, d, 0, 0, 1}, [HS_P_POS_EMB] = {"pos_emb", 2, T, d, 0, 0, 1},
+        [HS_P_TOK_EMB] = {"tok_emb", 2, V, d, 0, 0, 1}, [HS_P_POS_EMB] = {"pos_emb", 2, Tp, d, 0, 0, 1},
+        [HS_P_TYPE_EMB] = {"type_emb", 2, TV, d, 0, 0, 1},
+        [HS_P_EMB_LN_G] = {"emb_ln_g", 1, dE, 0, 0, 0, 1}, [HS_P_EMB_LN_B] = {"emb_ln_b", 1, dE, 0, 0, 0, 1},
         [HS_P_PATCH_W] = {"patch_w", 2, P, d, 0, 1, 1}, [HS_P_PATCH_B] = {"patch_b", 1, dP, 0, 0, 0, 1},
         [HS_P_CLS_EMB] = {"cls_emb", 1, dP, 0, 0, 0, 1},
         [HS_P_LN1_G] = {"ln1_g", 2, L, d, 0, 0, 1},     [HS_P_LN1_B] = {"ln1_b", 2, L, d, 0, 0, 1},
@@ -49,7 +53,8 @@ static void build_table(hs_model *m)
         [HS_P_LN2_G] = {"ln2_g", 2, L, d, 0, 0, 1},     [HS_P_LN2_B] = {"ln2_b", 2, L, d, 0, 0, 1},
         [HS_P_W1] = {"w1", 3, L, d, F, 1, 1},           [HS_P_B1] = {"b1", 2, L, F, 0, 0, 1},
         [HS_P_W2] = {"w2", 3, L, F, d, 1, 1},           [HS_P_B2] = {"b2", 2, L, d, 0, 0, 1},
-        [HS_P_LNF_G] = {"lnf_g", 1, d, 0, 0, 0, 1},     [HS_P_LNF_B] = {"lnf_b", 1, d, 0, 0, 0, 1},
+        [HS_P_LNF_G] = {"lnf_g", 1, dF, 0, 0, 0, 1},    [HS_P_LNF_B] = {"lnf_b", 1, dF, 0, 0, 0, 1},
+        [HS_P_POOL_W] = {"pool_w", 2, dQ, d, 0, 1, 1},  [HS_P_POOL_B] = {"pool_b", 1, dQ, 0, 0, 0, 1},
         [HS_P_OUT_W] = {"out_w", 2, d, C, 0, 1, 1},     [HS_P_OUT_B] = {"out_b", 1, C, 0, 0, 0, 1},
         [HS_P_GATES] = {"gates", 2, L, H, 0, 0, 0},
     };

@@ -34,17 +34,48 @@ typedef struct {
     int causal;   /* 1: causal attention mask */
     int patch_dim; /* P > 0: image input, a linear patch embedding [P][d] plus a
                       learned CLS vector replaces the token embedding (vocab = 0) */
+    /* Pretrained families (docs/pretrained.md). All 0 is headsweep's own
+     * model, bit for bit; checkpoints written before these fields read as 0. */
+    int post_ln;    /* 1: LayerNorm after each residual add (BERT, RoBERTa,
+                       DistilBERT): h = LN1(h + attn(h)); h = LN2(h + ffn(h)),
+                       an embedding LayerNorm (emb_ln) and no final LN (lnf) */
+    int act;        /* hs_activation of the FFN */
+    double ln_eps;  /* LayerNorm epsilon of every LN; 0 means 1e-5 */
+    int type_vocab; /* > 0: token-type (segment) embeddings [type_vocab][d]
+                       added to the input; hs_batch.types picks the row */
+    int pos_offset; /* position p reads pos_emb row p + pos_offset (RoBERTa:
+                       padding_idx + 1 = 2); pos_emb has seq_len + pos_offset rows */
+    int pooler;     /* hs_pooler: a dense layer on the classification position
+                       before the output head (classification models only) */
+    int cls_last;   /* 1: classification reads each row's last valid position
+                       (GPT-2, causal) instead of position 0 */
 } hs_config;
+
+typedef enum {
+    HS_ACT_GELU_TANH = 0, /* 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))): ours, GPT-2's gelu_new */
+    HS_ACT_GELU_ERF,      /* 0.5x(1 + erf(x/√2)): BERT's "gelu" */
+    HS_ACT_RELU,
+    HS_NUM_ACTS
+} hs_activation;
+
+typedef enum {
+    HS_POOL_NONE = 0,
+    HS_POOL_TANH, /* tanh(x Wp + bp): BERT's pooler, RoBERTa's classification head dense */
+    HS_POOL_RELU, /* relu(x Wp + bp): DistilBERT's pre_classifier */
+} hs_pooler;
 
 /* Parameter tensors, in buffer (and checkpoint) order. */
 typedef enum {
     HS_P_TOK_EMB, HS_P_POS_EMB,
+    HS_P_TYPE_EMB,                   /* [type_vocab][d] when type_vocab > 0 */
+    HS_P_EMB_LN_G, HS_P_EMB_LN_B,    /* [d], post-LN models only */
     HS_P_PATCH_W, HS_P_PATCH_B, HS_P_CLS_EMB, /* image models only (else 0 elements) */
     HS_P_LN1_G, HS_P_LN1_B,
     HS_P_WQ, HS_P_BQ, HS_P_WK, HS_P_BK, HS_P_WV, HS_P_BV, HS_P_WO, HS_P_BO,
     HS_P_LN2_G, HS_P_LN2_B,
     HS_P_W1, HS_P_B1, HS_P_W2, HS_P_B2,
     HS_P_LNF_G, HS_P_LNF_B,
+    HS_P_POOL_W, HS_P_POOL_B,        /* [d][d], [d] when pooler != HS_POOL_NONE */
     HS_P_OUT_W, HS_P_OUT_B,
     HS_P_GATES,
     HS_NUM_PARAMS
@@ -63,8 +94,9 @@ typedef struct {
 /* Named views, one field per hs_param_id in the same order. */
 typedef union {
     struct {
-        hs_real *tok_emb, *pos_emb, *patch_w, *patch_b, *cls_emb, *ln1_g, *ln1_b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo,
-            *ln2_g, *ln2_b, *w1, *b1, *w2, *b2, *lnf_g, *lnf_b, *out_w, *out_b, *gates;
+        hs_real *tok_emb, *pos_emb, *type_emb, *emb_ln_g, *emb_ln_b, *patch_w, *patch_b, *cls_emb, *ln1_g,
+            *ln1_b, *wq, *bq, *wk, *bk, *wv, *bv, *wo, *bo, *ln2_g, *ln2_b, *w1, *b1, *w2, *b2, *lnf_g, *lnf_b,
+            *pool_w, *pool_b, *out_w, *out_b, *gates;
     };
     hs_real *at[HS_NUM_PARAMS];
 } hs_param_views;
@@ -98,6 +130,7 @@ typedef struct {
     const int *lengths;
     const int *targets;
     const float *patches; /* image models: [B][T][patch_dim] instead of tokens; position 0 is CLS */
+    const int *types;     /* [B][T] token types 0..type_vocab-1 (sentence pairs), NULL = all 0 */
 } hs_batch;
 
 /* Per-example head gates from the layer input (MAE, METHODS.md §8). With
