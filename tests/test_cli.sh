@@ -88,7 +88,7 @@ expect_fail 2 "bad_notext/train.tsv line 3: no text" "tsv: a row with no text" -
 expect_fail 2 "bad_fields/train.tsv line 5: 3 fields, expected 2" "tsv: a row with too many fields" -- $HS train --kind tsv --path "$fx/bad_fields" --out "$tmp/x.h5"
 expect_fail 2 "bad_empty/train.tsv: empty file" "tsv: an empty train.tsv" -- $HS train --kind tsv --path "$fx/bad_empty" --out "$tmp/x.h5"
 expect_fail 2 "bad_nodev/dev.tsv: cannot open" "tsv: a folder without dev.tsv" -- $HS train --kind tsv --path "$fx/bad_nodev" --out "$tmp/x.h5"
-expect_fail 2 "tokenizer 'bpe': expected byte or word" "tsv: an unknown tokenizer" -- $HS train --kind tsv --path "$fx/sst" --tokenizer bpe --out "$tmp/x.h5"
+expect_fail 2 "tokenizer 'bpe': expected byte, word or pretrained" "tsv: an unknown tokenizer" -- $HS train --kind tsv --path "$fx/sst" --tokenizer bpe --out "$tmp/x.h5"
 expect_fail 2 "lm_short.txt: 10 bytes is too short for seq_len 128" "lm: a file too short for one window per split" -- $HS train --kind lm --path "$fx/lm_short.txt" --out "$tmp/x.h5"
 expect_fail 2 "empty.txt: empty file" "lm: an empty file" -- $HS train --kind lm --path "$fx/empty.txt" --out "$tmp/x.h5"
 expect_fail 2 "nosuch.txt: cannot open" "lm: a missing file" -- $HS train --kind lm --path "$fx/nosuch.txt" --out "$tmp/x.h5"

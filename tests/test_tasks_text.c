@@ -291,7 +291,7 @@ static void test_bad_tsv(void)
     expect_error(&sp, "no path", "path is missing", NULL);
     sp = tsv_spec("sst");
     sp.tokenizer = "bpe";
-    expect_error(&sp, "an unknown tokenizer", "tokenizer 'bpe': expected byte or word", NULL);
+    expect_error(&sp, "an unknown tokenizer", "tokenizer 'bpe': expected byte, word or pretrained", NULL);
     sp = tsv_spec("sst");
     sp.prune_fraction = 1.5;
     expect_error(&sp, "prune_fraction 1.5", "prune_fraction 1.5", NULL);

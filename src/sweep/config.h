@@ -64,6 +64,11 @@ typedef struct {
                               spec.seed is 0: hs_sweep_task_spec sets the data seed */
     hs_sweep_shape model;  /* effective: defaults ← top-level model ← the task's model */
     hs_sweep_train train;  /* effective: defaults ← top-level train ← the task's train */
+    const char *pretrained; /* model.pretrained: a Hugging Face folder (docs/pretrained.md), or NULL;
+                               then `model` is the checkpoint's shape and pre_cfg its settings */
+    hs_config pre_cfg;      /* hs_hf_read_config of the folder (n_out, seq_len set per task) */
+    int pre_has_classifier; /* the folder holds a sequence-classification head */
+    hs_text_encoder *encoder; /* tokenizer = "pretrained": the folder's tokenizer (owned by the sweep) */
 } hs_sweep_task;
 
 typedef struct {
@@ -144,6 +149,19 @@ hs_status hs_sweep_task_open(const hs_sweep *sw, int task, int seed, hs_task **o
 
 /* The model configuration of a task: t->shape with the sweep's
  * d_model/heads/layers/d_ff for that task. */
+/* model.pretrained (src/sweep/pretrained.c): a folder's settings, and its
+ * tokenizer as the tasks layer takes it. Errors name the folder's file. */
+hs_status hs_sweep_pretrained_config(const char *dir, hs_config *cfg, int *has_classifier);
+hs_status hs_sweep_pretrained_encoder(const char *dir, hs_text_encoder **out);
+void hs_sweep_pretrained_encoder_free(hs_text_encoder **enc);
+/* A base job's starting model: the folder loaded with a fresh classification
+ * head seeded by key, or, when steps = 0 and it has one, its own head with
+ * its classes matched to the task's labels by id2label. *cfg is the shape
+ * the sweep expects (hs_sweep_model_config); a folder that no longer gives
+ * it is an error. */
+hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_config *cfg, const hs_task *t,
+                                   long steps, uint64_t key);
+
 hs_config hs_sweep_model_config(const hs_sweep *sw, int task, const hs_task *t);
 
 /* AdamW settings of the task's base training (DESIGN.md betas/eps). */

@@ -159,6 +159,11 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
 #undef NUM
 #undef REAL
     const hs_sweep_shape *m = &t->model;
+    if (t->pretrained) { /* only then: older sweeps keep their fingerprints */
+        sb_printf(b, "task %s.model.pretrained = ", n);
+        sb_quoted(b, t->pretrained);
+        sb_printf(b, "\n");
+    }
     sb_printf(b, "task %s.model = d_model %d, heads %d, layers %d, d_ff %d\n", n, m->d_model, m->heads, m->layers,
               m->d_ff);
     const hs_sweep_train *r = &t->train;

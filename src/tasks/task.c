@@ -25,6 +25,7 @@ static void split_free(hs_split_data *s)
     hs_free(s->patches);
     hs_free(s->lengths);
     hs_free(s->targets);
+    hs_free(s->types);
     memset(s, 0, sizeof *s);
 }
 
@@ -44,6 +45,7 @@ hs_status hs_split_alloc(hs_split_data *s, const hs_task *t, long n)
     if (st == HS_OK)
         st = hs_calloc((void **)&s->targets, (size_t)n * hs_task_target_stride(t), sizeof(int),
                        "task targets");
+    if (st == HS_OK && t->has_types) st = hs_calloc((void **)&s->types, (size_t)n * T, sizeof(int), "task types");
     if (st != HS_OK) {
         split_free(s);
         return st;
@@ -89,6 +91,9 @@ void hs_task_destroy(hs_task **tp)
     hs_task *t = *tp;
     for (int i = 0; i < HS_NUM_SPLITS; i++) split_free(&t->split[i]);
     if (t->priv && t->priv_free) t->priv_free(t->priv);
+    if (t->class_names)
+        for (int c = 0; c < t->shape.n_out; c++) hs_free(t->class_names[c]);
+    hs_free(t->class_names);
     hs_free(t);
     *tp = NULL;
 }
@@ -106,12 +111,13 @@ hs_status hs_batch_buf_create(hs_batch_buf *bb, const hs_task *t, int B)
     if (s == HS_OK)
         s = hs_calloc((void **)&bb->targets, (size_t)B * hs_task_target_stride(t), sizeof(int),
                       "batch targets");
+    if (s == HS_OK && t->has_types) s = hs_calloc((void **)&bb->types, (size_t)B * T, sizeof(int), "batch types");
     if (s != HS_OK) {
         hs_batch_buf_free(bb);
         return s;
     }
     bb->B = B;
-    bb->batch = (hs_batch){0, (int)T, bb->tokens, bb->lengths, bb->targets, bb->patches};
+    bb->batch = (hs_batch){0, (int)T, bb->tokens, bb->lengths, bb->targets, bb->patches, bb->types};
     return HS_OK;
 }
 
@@ -121,6 +127,7 @@ void hs_batch_buf_free(hs_batch_buf *bb)
     hs_free(bb->patches);
     hs_free(bb->lengths);
     hs_free(bb->targets);
+    hs_free(bb->types);
     memset(bb, 0, sizeof *bb);
 }
 
@@ -135,6 +142,7 @@ static void copy_example(const hs_task *t, const hs_split_data *s, long e, hs_ba
         memcpy(bb->tokens + i * T, s->tokens + e * T, sizeof(int) * T);
     bb->lengths[i] = s->lengths[e];
     memcpy(bb->targets + i * ts, s->targets + e * ts, sizeof(int) * ts);
+    if (bb->types) memcpy(bb->types + i * T, s->types + e * T, sizeof(int) * T);
 }
 
 /* Position `k` of the shuffle of epoch e: a Fisher–Yates permutation keyed

@@ -23,6 +23,7 @@
 
 #include "../core/error.h"
 #include "../core/model.h"
+#include "tokenizer.h"
 
 enum { HS_TOK_CLS = 0, HS_TOK_PAD = 1, HS_TOK_SEP = 2, HS_TOK_UNK = 3, HS_TOK_FIRST_SYMBOL = 4 };
 
@@ -49,7 +50,8 @@ typedef struct {
     long n_train, n_prune, n_test; /* examples per split (synthetic; lm: windows cap) */
     /* tsv */
     const char *path;      /* tsv: folder with train.tsv, dev.tsv; lm: text file; images: folder */
-    const char *tokenizer; /* byte | word */
+    const char *tokenizer; /* byte | word | pretrained (needs encoder) */
+    const hs_text_encoder *encoder; /* tokenizer "pretrained": the model's own (not owned) */
     int max_len;           /* tsv: positions incl. CLS (longer texts truncated at the end) */
     int vocab_size;        /* word tokenizer: most frequent words kept */
     int min_count;         /* word tokenizer: minimum training-split count */
@@ -66,6 +68,7 @@ typedef struct {
     float *patches;  /* [n][T][P] or NULL */
     int *lengths;    /* [n], 1..T */
     int *targets;    /* [n] (classification) or [n][T] (lm = 1; -1 = not scored) */
+    int *types;      /* [n][T] token types (sentence pairs of a pretrained tokenizer) or NULL */
 } hs_split_data;
 
 typedef struct hs_task {
@@ -73,6 +76,9 @@ typedef struct hs_task {
     hs_config shape;       /* vocab, seq_len, n_out, lm, causal, patch_dim (d_model etc. unset) */
     hs_metric metric;
     int higher_is_better;
+    int has_types;         /* splits carry token types (a pretrained tokenizer's pairs) */
+    char **class_names;    /* [shape.n_out] the labels of classes 0..C-1 as the data names them
+                              (tsv), to match a checkpoint's id2label; NULL for other kinds */
     hs_split_data split[HS_NUM_SPLITS];
     char description[256]; /* one line: what it is and which attention pattern solves it */
     void *priv;            /* kind-specific state (vocabulary), freed by the kind */
@@ -92,7 +98,7 @@ int hs_task_target_stride(const hs_task *t);
 /* Caller-owned buffers for batches of up to B examples of task t. */
 typedef struct {
     int B;
-    int *tokens, *lengths, *targets;
+    int *tokens, *lengths, *targets, *types;
     float *patches;
     hs_batch batch; /* points into the buffers; batch.B is the filled count */
 } hs_batch_buf;

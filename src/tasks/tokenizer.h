@@ -36,6 +36,21 @@ int hs_tok_bytes(const unsigned char *s, size_t n, int *out, int cap);
  * *pos past it. */
 size_t hs_word_next(const unsigned char *s, size_t n, size_t *pos, size_t *start);
 
+/* A pretrained model's tokenizer as the text kinds see it (the sweep layer
+ * builds it from a Hugging Face folder: src/pretrained/hf_tokenizer.h): it
+ * encodes one text or a pair with the model's own special tokens and token
+ * types, truncated to max_len ids as Hugging Face's "longest_first" does.
+ * encode returns the count (1..max_len) or -1 with the pending error set. */
+typedef struct {
+    void *ctx;
+    int (*encode)(void *ctx, const char *a, size_t na, const char *b, size_t nb, int *ids, int *types,
+                  int max_len);
+    int vocab;       /* ids are 0..vocab-1 */
+    int pad_id;      /* written at positions past the length */
+    int type_vocab;  /* token types are 0..type_vocab-1 (1: all 0) */
+    const char *name; /* for messages and descriptions ("wordpiece /models/bert") */
+} hs_text_encoder;
+
 typedef struct hs_vocab hs_vocab;
 
 /* An empty vocabulary in counting mode. *out is owned by the caller

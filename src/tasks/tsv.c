@@ -412,10 +412,25 @@ static hs_status hold_out(const hs_task *t, const tsv_file *train, int C, char *
     return HS_OK;
 }
 
-/* Tokenises a row into tok[0..T) (CLS text1 [SEP text2] PAD…); returns its length. */
+/* Tokenises a row into tok[0..T) (CLS text1 [SEP text2] PAD…); returns its length.
+ * With a pretrained tokenizer the model's own special tokens and truncation
+ * apply and types[0..T) get the token types (types may be NULL). */
 static int encode_row(const hs_task *t, const hs_vocab *v, const tsv_file *f, const tsv_row *r, int n_text,
-                      int *scratch, int *tok)
+                      int *scratch, int *tok, int *types)
 {
+    const hs_text_encoder *enc = t->spec.encoder;
+    if (enc) {
+        const int T = t->shape.seq_len;
+        int *ty = types ? types : scratch;
+        const int k = enc->encode(enc->ctx, f->store + r->off[0], r->len[0], n_text == 2 ? f->store + r->off[1] : NULL,
+                                  n_text == 2 ? r->len[1] : 0, tok, ty, T);
+        if (k < 1) return -1;
+        for (int i = k; i < T; i++) {
+            tok[i] = enc->pad_id;
+            ty[i] = 0;
+        }
+        return k;
+    }
     const int T = t->shape.seq_len, budget = T - n_text; /* CLS and SEP take a position each */
     int *a = scratch, *b = scratch + T, na, nb = 0;
     const unsigned char *s1 = (const unsigned char *)f->store + r->off[0];
@@ -453,7 +468,16 @@ static hs_status fill_split(hs_task *t, hs_split which, const hs_vocab *v, const
     long e = 0;
     for (long i = 0; i < f->n; i++) {
         if (held && held[i] != want_held) continue;
-        s->lengths[e] = encode_row(t, v, f, &f->rows[i], n_text, scratch, s->tokens + e * T);
+        const int k = encode_row(t, v, f, &f->rows[i], n_text, scratch, s->tokens + e * T,
+                                 s->types ? s->types + e * T : NULL);
+        if (k < 1) {
+            char why[512];
+            snprintf(why, sizeof why, "%s", hs_error_message());
+            hs_error_clear();
+            return hs_error_set(HS_ERR_INPUT, "%s:%ld: cannot tokenise the text with %s: %s", f->path, f->rows[i].line,
+                                t->spec.encoder->name, why);
+        }
+        s->lengths[e] = k;
         s->targets[e] = f->rows[i].label;
         e++;
     }
@@ -481,8 +505,15 @@ static hs_status validate(hs_task *t, int *word)
     if (!sp->min_count) sp->min_count = 1;
     if (sp->prune_fraction == 0) sp->prune_fraction = 0.1;
     *word = !strcmp(sp->tokenizer, "word");
-    if (!*word && strcmp(sp->tokenizer, "byte"))
-        return hs_error_set(HS_ERR_INPUT, "task %s: tokenizer '%s': expected byte or word", sp->name, sp->tokenizer);
+    if (!strcmp(sp->tokenizer, "pretrained")) {
+        if (!sp->encoder)
+            return hs_error_set(HS_ERR_INPUT,
+                                "task %s: tokenizer 'pretrained' needs a pretrained model (model.pretrained = \"DIR\")",
+                                sp->name);
+    } else if (!*word && strcmp(sp->tokenizer, "byte")) {
+        return hs_error_set(HS_ERR_INPUT, "task %s: tokenizer '%s': expected byte, word or pretrained", sp->name,
+                            sp->tokenizer);
+    }
     if (sp->max_len < 2 || sp->max_len > 4096)
         return hs_error_set(HS_ERR_INPUT, "task %s: max_len %d: expected 2..4096", sp->name, sp->max_len);
     if (sp->vocab_size < 1 || sp->vocab_size > (1 << 24))
@@ -536,7 +567,17 @@ static hs_status open_tsv(hs_task *t, tsv_file *train, tsv_file *dev, tsv_schema
                                 "task %s: no word occurs at least min_count = %d times in the train split of %s",
                                 sp->name, sp->min_count, train->path);
     }
-    t->shape.vocab = word ? HS_TOK_FIRST_SYMBOL + hs_vocab_size(*vocab) : HS_TOK_BYTE_VOCAB;
+    const hs_text_encoder *enc = sp->encoder && !strcmp(sp->tokenizer, "pretrained") ? sp->encoder : NULL;
+    sp->encoder = enc; /* encode_row uses it only when asked for */
+    t->shape.vocab = enc ? enc->vocab : word ? HS_TOK_FIRST_SYMBOL + hs_vocab_size(*vocab) : HS_TOK_BYTE_VOCAB;
+    t->has_types = enc && sc->n_text == 2 && enc->type_vocab > 1;
+    t->shape.n_out = C; /* before class_names: hs_task_destroy frees n_out names */
+    HS_CHECK(hs_calloc((void **)&t->class_names, (size_t)C, sizeof *t->class_names, "class names"));
+    for (int c = 0; c < C; c++) {
+        const char *lab = sc->label[sc->by_class[c]];
+        HS_CHECK(hs_calloc((void **)&t->class_names[c], strlen(lab) + 1, 1, "class name"));
+        strcpy(t->class_names[c], lab);
+    }
     t->shape.seq_len = sp->max_len;
     t->shape.n_out = C;
     t->shape.lm = t->shape.causal = 0;
@@ -544,7 +585,7 @@ static hs_status open_tsv(hs_task *t, tsv_file *train, tsv_file *dev, tsv_schema
     char vdesc[48] = "";
     if (word) snprintf(vdesc, sizeof vdesc, " (%d word%s)", hs_vocab_size(*vocab), hs_vocab_size(*vocab) == 1 ? "" : "s");
     snprintf(t->description, sizeof t->description, "tsv: %d classes from %s, %s%s tokens%s", C, sp->path,
-             sc->n_text == 2 ? "text pairs, " : "", word ? "word" : "byte", vdesc);
+             sc->n_text == 2 ? "text pairs, " : "", enc ? enc->name : word ? "word" : "byte", vdesc);
 
     HS_CHECK(hs_calloc((void **)scratch, 2 * (size_t)sp->max_len, sizeof(int), "tsv tokens"));
     HS_CHECK(fill_split(t, HS_SPLIT_TRAIN, *vocab, train, sc->n_text, *held, 0, train->n - n_held, *scratch));
