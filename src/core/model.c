@@ -21,11 +21,20 @@ hs_status hs_config_validate(const hs_config *c)
         {"layers", c->layers, 1, 1 << 10}, {"d_ff", c->d_ff, 1, 1 << 20},
         {"n_out", c->n_out, 2, 1 << 24},   {"lm", c->lm, 0, 1},
         {"causal", c->causal, 0, 1},
+        {"post_ln", c->post_ln, 0, 1},     {"act", c->act, 0, HS_NUM_ACTS - 1},
+        {"type_vocab", c->type_vocab, 0, 1 << 16}, {"pos_offset", c->pos_offset, 0, 1 << 16},
+        {"pooler", c->pooler, HS_POOL_NONE, HS_POOL_RELU}, {"cls_last", c->cls_last, 0, 1},
     };
     for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
         if (f[i].v < f[i].lo || f[i].v > f[i].hi)
             return hs_error_set(HS_ERR_INPUT, "model setting %s = %d: expected %d..%d", f[i].name,
                                 f[i].v, f[i].lo, f[i].hi);
+    if (!(c->ln_eps >= 0 && c->ln_eps <= 0.1)) /* also refuses NaN */
+        return hs_error_set(HS_ERR_INPUT, "model setting ln_eps = %g: expected 0 (= 1e-05) or a value in (0, 0.1]",
+                            c->ln_eps);
+    if (c->lm && (c->pooler || c->cls_last))
+        return hs_error_set(HS_ERR_INPUT, "model setting %s = %d: expected 0 for a language model (lm = 1)",
+                            c->pooler ? "pooler" : "cls_last", c->pooler ? c->pooler : c->cls_last);
     if (c->d_model % c->heads)
         return hs_error_set(HS_ERR_INPUT, "model setting d_model = %d: expected a multiple of heads = %d",
                             c->d_model, c->heads);
@@ -122,9 +131,10 @@ void hs_model_init_weights(hs_model *m, uint64_t key)
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         hs_real *p = m->p.at[i];
         const hs_tensor_info *ti = &m->info[i];
-        if (i == HS_P_LN1_G || i == HS_P_LN2_G || i == HS_P_LNF_G || i == HS_P_GATES) {
+        if (i == HS_P_LN1_G || i == HS_P_LN2_G || i == HS_P_LNF_G || i == HS_P_EMB_LN_G || i == HS_P_GATES) {
             for (size_t k = 0; k < ti->count; k++) p[k] = 1;
-        } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB || i == HS_P_CLS_EMB) {
+        } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB || i == HS_P_CLS_EMB ||
+                   i == HS_P_TYPE_EMB) {
             /* one stream per tensor: adding a tensor never shifts the others */
             hs_rng r;
             hs_rng_seed(&r, hs_key_str(key, ti->name));
@@ -147,6 +157,7 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
     const size_t L = m->cfg.layers, d = m->cfg.d_model, F = m->cfg.d_ff, H = m->cfg.heads,
                  C = m->cfg.n_out, BT = (size_t)B * T, TT = (size_t)T * T;
     const size_t R = m->cfg.lm ? BT : (size_t)B;
+    const size_t dE = m->cfg.post_ln ? d : 0, dQ = m->cfg.pooler ? d : 0, nE = m->cfg.post_ln ? BT : 0;
     struct { hs_real **ptr; size_t n; } parts[] = {
         {&m->a.res, (L + 1) * BT * d}, {&m->a.ln1, L * BT * d}, {&m->a.ln1_mean, L * BT},
         {&m->a.ln1_rstd, L * BT}, {&m->a.qkv, L * BT * 3 * d}, {&m->a.wqkv, L * d * 3 * d},
@@ -159,6 +170,8 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
         {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
         {&m->a.dfin, R * d}, {&m->a.dlogits, R * C}, {&m->a.pin, BT * m->cfg.patch_dim},
         {&m->a.gate_ex, L * B * H}, {&m->a.ex_gates, L * B * H},
+        {&m->a.emb, BT * dE}, {&m->a.emb_mean, nE}, {&m->a.emb_rstd, nE},
+        {&m->a.pool, R * dQ}, {&m->a.pool_d, R * dQ}, {&m->a.dpool, R * dQ},
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
@@ -246,6 +259,14 @@ static hs_status check_batch(const hs_model *m, const hs_batch *b)
                 return hs_error_set(HS_ERR_INPUT, "token id %d at row %d, position %d: expected 0..%d",
                                     b->tokens[i], i / b->T, i % b->T, c->vocab - 1);
     }
+    if (b->types) {
+        /* a model without type embeddings accepts only type 0 (nothing to add) */
+        const int tv = c->type_vocab > 0 ? c->type_vocab : 1;
+        for (int i = 0; i < b->B * b->T; i++)
+            if (b->types[i] < 0 || b->types[i] >= tv)
+                return hs_error_set(HS_ERR_INPUT, "token type %d at row %d, position %d: expected 0..%d",
+                                    b->types[i], i / b->T, i % b->T, tv - 1);
+    }
     if (b->lengths)
         for (int i = 0; i < b->B; i++)
             if (b->lengths[i] < 1 || b->lengths[i] > b->T)
@@ -261,12 +282,37 @@ static hs_status check_batch(const hs_model *m, const hs_batch *b)
     return HS_OK;
 }
 
-/* res[0] = token embedding (or CLS / patch embedding) + position embedding. */
+/* LayerNorm epsilon of the model (0 in the settings = 1e-5, today's bits). */
+static hs_real ln_eps(const hs_config *c) { return c->ln_eps > 0 ? (hs_real)c->ln_eps : (hs_real)1e-5; }
+
+/* The FFN activation: out = act(x), x becomes act'(x) (hs_gelu_backward then
+ * applies any of them). */
+static void act_forward(const hs_config *c, hs_real *out, hs_real *x, size_t n)
+{
+    switch (c->act) {
+    case HS_ACT_GELU_ERF: hs_gelu_erf_forward(out, x, n); break;
+    case HS_ACT_RELU: hs_relu_forward(out, x, n); break;
+    default: hs_gelu_forward(out, x, n); break;
+    }
+}
+
+/* The position whose output row b of a classification model reads: 0, or
+ * with cls_last the row's last valid position. */
+static int cls_pos(const hs_config *c, const hs_batch *b, int row)
+{
+    if (!c->cls_last) return 0;
+    return b->lengths ? b->lengths[row] - 1 : b->T - 1;
+}
+
+/* res[0] = token embedding (or CLS / patch embedding) + position embedding
+ * (row p + pos_offset) + type embedding; post-LN models then apply emb_ln
+ * (the sum is kept in a.emb for backward). */
 static void embed_forward(hs_model *m, const hs_batch *b)
 {
-    const int B = b->B, T = b->T, d = m->cfg.d_model, P = m->cfg.patch_dim, BT = B * T;
+    const hs_config *c = &m->cfg;
+    const int B = b->B, T = b->T, d = c->d_model, P = c->patch_dim, BT = B * T;
     const hs_param_views *p = &m->p;
-    hs_real *x0 = m->a.res;
+    hs_real *x0 = c->post_ln ? m->a.emb : m->a.res;
     if (P) {
         /* pin: the patches with each CLS row zeroed, so the patch products and
          * their gradients never see position 0 */
@@ -279,22 +325,44 @@ static void embed_forward(hs_model *m, const hs_batch *b)
             memcpy(x0 + (size_t)i * d, p->tok_emb + (size_t)b->tokens[i] * d, sizeof(hs_real) * d);
     }
     for (int i = 0; i < BT; i++) {
-        const hs_real *pe = p->pos_emb + (size_t)(i % T) * d;
+        const hs_real *pe = p->pos_emb + (size_t)(i % T + c->pos_offset) * d;
         for (int k = 0; k < d; k++) x0[(size_t)i * d + k] += pe[k];
     }
+    if (c->type_vocab > 0)
+        for (int i = 0; i < BT; i++) {
+            const hs_real *te = p->type_emb + (size_t)(b->types ? b->types[i] : 0) * d;
+            for (int k = 0; k < d; k++) x0[(size_t)i * d + k] += te[k];
+        }
+    if (c->post_ln)
+        hs_layernorm_forward_eps(m->a.res, m->a.emb_mean, m->a.emb_rstd, x0, p->emb_ln_g, p->emb_ln_b, BT,
+                                 d, ln_eps(c));
 }
 
-/* Gradients of the embeddings from dres = ∂L/∂res[0]. */
+/* Gradients of the embeddings from dres = ∂L/∂res[0] (post-LN: through
+ * emb_ln first, into the dln scratch). */
 static void embed_backward(hs_model *m, const hs_batch *b)
 {
-    const int B = b->B, T = b->T, d = m->cfg.d_model, P = m->cfg.patch_dim, BT = B * T;
+    const hs_config *c = &m->cfg;
+    const int B = b->B, T = b->T, d = c->d_model, P = c->patch_dim, BT = B * T;
     const hs_param_views *g = &m->g;
     const hs_real *dres = m->a.dres;
+    if (c->post_ln) {
+        memset(m->a.dln, 0, sizeof(hs_real) * (size_t)BT * d);
+        hs_layernorm_backward(m->a.dln, g->emb_ln_g, g->emb_ln_b, dres, m->a.emb, m->p.emb_ln_g,
+                              m->a.emb_mean, m->a.emb_rstd, BT, d);
+        dres = m->a.dln;
+    }
     for (int i = 0; i < BT; i++) {
-        hs_real *pe = g->pos_emb + (size_t)(i % T) * d;
+        hs_real *pe = g->pos_emb + (size_t)(i % T + c->pos_offset) * d;
         const hs_real *dr = dres + (size_t)i * d;
         for (int k = 0; k < d; k++) pe[k] += dr[k];
     }
+    if (c->type_vocab > 0)
+        for (int i = 0; i < BT; i++) {
+            hs_real *te = g->type_emb + (size_t)(b->types ? b->types[i] : 0) * d;
+            const hs_real *dr = dres + (size_t)i * d;
+            for (int k = 0; k < d; k++) te[k] += dr[k];
+        }
     if (P) {
         /* CLS rows of pin are zero: they add nothing to patch_w; patch_b and
          * cls_emb split the rows by position */
@@ -315,6 +383,29 @@ static void embed_backward(hs_model *m, const hs_batch *b)
 
 hs_status hs_model_forward(hs_model *m, const hs_batch *b) { return hs_model_forward_with(m, b, NULL); }
 
+/* Where the head reads from. fin: the top rows it reads (all of them for an
+ * LM, a.fin_in for classification); hin: fin after the final LN (pre-LN) or
+ * fin itself (post-LN); oin: what out_w multiplies (the pooler's output or hin). */
+typedef struct {
+    const hs_real *fin, *hin, *oin;
+} head_rows;
+
+static head_rows head_slice(const hs_model *m)
+{
+    const hs_config *c = &m->cfg;
+    head_rows h;
+    h.fin = c->lm ? layer_slice(m, c->layers - 1).res_out : m->a.fin_in;
+    h.hin = c->post_ln ? h.fin : m->a.lnf;
+    h.oin = c->pooler ? m->a.pool : h.hin;
+    return h;
+}
+
+/* Layer activations, pre-LN (headsweep's own, GPT-2):
+ *   ln1 = LN1(res_in); mid = res_in + attn(ln1); ln2 = LN2(mid);
+ *   res_out = mid + W2·act(ln2 W1 + b1) + b2.
+ * Post-LN (BERT, RoBERTa, DistilBERT) reuses the same slots:
+ *   mid = res_in + attn(res_in); ln1 = LN1(mid);
+ *   ln2 = ln1 + W2·act(ln1 W1 + b1) + b2 (before LN2); res_out = LN2(ln2). */
 hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_attn *ov)
 {
     if (!m->arena)
@@ -323,6 +414,7 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
     const hs_config *c = &m->cfg;
     const int B = b->B, T = b->T, d = c->d_model, F = c->d_ff, C = c->n_out, BT = B * T;
     const hs_param_views *p = &m->p;
+    const hs_real eps = ln_eps(c);
     m->B = B;
     m->T = T;
     m->R = c->lm ? BT : B;
@@ -330,7 +422,7 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
     embed_forward(m, b);
     for (int l = 0; l < c->layers; l++) {
         layer_acts x = layer_slice(m, l);
-        if (m->layer_off[l]) { /* a dropped layer is the identity on the residual (pre-LN) */
+        if (m->layer_off[l]) { /* a dropped layer is the identity on the residual (its LNs too) */
             memcpy(x.res_out, x.res_in, sizeof(hs_real) * BT * d);
             continue;
         }
@@ -342,28 +434,52 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
             m->gate_hook->forward(m->gate_hook->ctx, l, b, x.res_in, gx);
             w.gates_ex = gx;
         }
-        hs_layernorm_forward(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
-                             p->ln1_b + l * d, BT, d);
+        const hs_real *w1 = p->w1 + (size_t)l * d * F, *b1 = p->b1 + (size_t)l * F,
+                      *w2 = p->w2 + (size_t)l * F * d, *b2 = p->b2 + l * d;
+        if (c->post_ln) {
+            memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
+            hs_attention_forward(x.mid, &x.s, x.res_in, &w, &sh);
+            hs_layernorm_forward_eps(x.ln1, x.ln1_mean, x.ln1_rstd, x.mid, p->ln1_g + l * d,
+                                     p->ln1_b + l * d, BT, d, eps);
+            hs_matmul_forward(x.ffpre, x.ln1, w1, b1, BT, d, F, 0);
+            act_forward(c, x.ffact, x.ffpre, (size_t)BT * F);
+            memcpy(x.ln2, x.ln1, sizeof(hs_real) * BT * d);
+            hs_matmul_forward(x.ln2, x.ffact, w2, b2, BT, F, d, 1);
+            hs_layernorm_forward_eps(x.res_out, x.ln2_mean, x.ln2_rstd, x.ln2, p->ln2_g + l * d,
+                                     p->ln2_b + l * d, BT, d, eps);
+            continue;
+        }
+        hs_layernorm_forward_eps(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
+                                 p->ln1_b + l * d, BT, d, eps);
         memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
         hs_attention_forward(x.mid, &x.s, x.ln1, &w, &sh);
-        hs_layernorm_forward(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
-                             p->ln2_b + l * d, BT, d);
-        hs_matmul_forward(x.ffpre, x.ln2, p->w1 + (size_t)l * d * F, p->b1 + (size_t)l * F, BT, d, F, 0);
-        hs_gelu_forward(x.ffact, x.ffpre, (size_t)BT * F); /* ffpre becomes GELU' */
+        hs_layernorm_forward_eps(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
+                                 p->ln2_b + l * d, BT, d, eps);
+        hs_matmul_forward(x.ffpre, x.ln2, w1, b1, BT, d, F, 0);
+        act_forward(c, x.ffact, x.ffpre, (size_t)BT * F); /* ffpre becomes act' */
         memcpy(x.res_out, x.mid, sizeof(hs_real) * BT * d);
-        hs_matmul_forward(x.res_out, x.ffact, p->w2 + (size_t)l * F * d, p->b2 + l * d, BT, F, d, 1);
+        hs_matmul_forward(x.res_out, x.ffact, w2, b2, BT, F, d, 1);
     }
 
-    /* the output head reads position 0 (classification) or every position (LM) */
+    /* the output head reads one position per row (classification: 0, or the
+     * last valid one with cls_last) or every position (LM) */
     const hs_real *top = layer_slice(m, c->layers - 1).res_out;
-    const hs_real *fin = top;
-    if (!c->lm) {
+    if (!c->lm)
         for (int i = 0; i < B; i++)
-            memcpy(m->a.fin_in + (size_t)i * d, top + (size_t)i * T * d, sizeof(hs_real) * d);
-        fin = m->a.fin_in;
+            memcpy(m->a.fin_in + (size_t)i * d, top + ((size_t)i * T + cls_pos(c, b, i)) * d,
+                   sizeof(hs_real) * d);
+    const head_rows h = head_slice(m);
+    if (!c->post_ln)
+        hs_layernorm_forward_eps(m->a.lnf, m->a.lnf_mean, m->a.lnf_rstd, h.fin, p->lnf_g, p->lnf_b, m->R, d,
+                                 eps);
+    if (c->pooler) { /* pool = act(hin Wp + bp); pool_d = act' */
+        hs_matmul_forward(m->a.pool_d, h.hin, p->pool_w, p->pool_b, m->R, d, d, 0);
+        if (c->pooler == HS_POOL_TANH)
+            hs_tanh_forward(m->a.pool, m->a.pool_d, (size_t)m->R * d);
+        else
+            hs_relu_forward(m->a.pool, m->a.pool_d, (size_t)m->R * d);
     }
-    hs_layernorm_forward(m->a.lnf, m->a.lnf_mean, m->a.lnf_rstd, fin, p->lnf_g, p->lnf_b, m->R, d);
-    hs_matmul_forward(m->a.logits, m->a.lnf, p->out_w, p->out_b, m->R, d, C, 0);
+    hs_matmul_forward(m->a.logits, h.oin, p->out_w, p->out_b, m->R, d, C, 0);
 
     m->has_targets = b->targets != NULL && !ov; /* no backward after a pruned-attention forward */
     m->loss = 0;
@@ -398,20 +514,33 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)((1 - al) / m->loss_count));
         hs_soft_xent_backward(a->dlogits, a->logits, m->kd_logits, b->targets, R, C, tk, al * tk / m->loss_count);
     }
-    hs_matmul_backward(a->dfin, g->out_w, g->out_b, a->dlogits, a->lnf, p->out_w, R, d, C, 0);
-    const hs_real *top = layer_slice(m, c->layers - 1).res_out;
+    const head_rows h = head_slice(m);
+    /* dfin = ∂L/∂hin (through the pooler when there is one) */
+    hs_matmul_backward(c->pooler ? a->dpool : a->dfin, g->out_w, g->out_b, a->dlogits, h.oin, p->out_w, R,
+                       d, C, 0);
+    if (c->pooler) {
+        hs_gelu_backward(a->dpool, a->pool_d, a->dpool, (size_t)R * d);
+        hs_matmul_backward(a->dfin, g->pool_w, g->pool_b, a->dpool, h.hin, p->pool_w, R, d, d, 0);
+    }
+    memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
     if (c->lm) {
-        memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
-        hs_layernorm_backward(a->dres, g->lnf_g, g->lnf_b, a->dfin, top, p->lnf_g, a->lnf_mean,
-                              a->lnf_rstd, R, d);
+        if (c->post_ln)
+            memcpy(a->dres, a->dfin, sizeof(hs_real) * (size_t)BT * d);
+        else
+            hs_layernorm_backward(a->dres, g->lnf_g, g->lnf_b, a->dfin, h.fin, p->lnf_g, a->lnf_mean,
+                                  a->lnf_rstd, R, d);
     } else {
-        /* only position 0 of each row receives gradient */
-        memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
-        memset(a->dln, 0, sizeof(hs_real) * (size_t)B * d);
-        hs_layernorm_backward(a->dln, g->lnf_g, g->lnf_b, a->dfin, a->fin_in, p->lnf_g, a->lnf_mean,
-                              a->lnf_rstd, B, d);
+        /* only the read position of each row receives gradient */
+        const hs_real *dtop = a->dfin;
+        if (!c->post_ln) {
+            memset(a->dln, 0, sizeof(hs_real) * (size_t)B * d);
+            hs_layernorm_backward(a->dln, g->lnf_g, g->lnf_b, a->dfin, a->fin_in, p->lnf_g, a->lnf_mean,
+                                  a->lnf_rstd, B, d);
+            dtop = a->dln;
+        }
         for (int i = 0; i < B; i++)
-            memcpy(a->dres + (size_t)i * T * d, a->dln + (size_t)i * d, sizeof(hs_real) * d);
+            memcpy(a->dres + ((size_t)i * T + cls_pos(c, b, i)) * d, dtop + (size_t)i * d,
+                   sizeof(hs_real) * d);
     }
 
     const hs_attn_shape sh = {B, T, d, c->heads, d / c->heads, c->causal, b->lengths};
@@ -421,20 +550,38 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_real *const dgx = a->gate_ex + (size_t)l * B * c->heads;
         const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv,
                                      m->want_gate_ex || m->gate_hook ? dgx : NULL};
-        /* res_out = mid + GELU(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
-        hs_matmul_backward(a->dff, g->w2 + (size_t)l * F * d, g->b2 + l * d, a->dres, x.ffact,
-                           p->w2 + (size_t)l * F * d, BT, F, d, 0);
-        hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
-        hs_matmul_backward(a->dln, g->w1 + (size_t)l * d * F, g->b1 + (size_t)l * F, a->dff, x.ln2,
-                           p->w1 + (size_t)l * d * F, BT, d, F, 0);
-        hs_layernorm_backward(a->dres, g->ln2_g + l * d, g->ln2_b + l * d, a->dln, x.mid,
-                              p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
-        /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
+        hs_real *gw1 = g->w1 + (size_t)l * d * F, *gb1 = g->b1 + (size_t)l * F, *gw2 = g->w2 + (size_t)l * F * d,
+                *gb2 = g->b2 + l * d;
+        const hs_real *w1 = p->w1 + (size_t)l * d * F, *w2 = p->w2 + (size_t)l * F * d;
         hs_attn_weights w = attn_weights(m, p, l), gw = attn_weights(m, g, l);
         if (m->gate_hook) w.gates_ex = a->ex_gates + (size_t)l * m->max_B * c->heads;
-        hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
-        hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
-                              p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+        if (c->post_ln) {
+            /* dres = ∂L/∂res_out; res_out = LN2(u), u = ln1 + ffn(ln1) */
+            memset(a->dln, 0, sizeof(hs_real) * (size_t)BT * d);
+            hs_layernorm_backward(a->dln, g->ln2_g + l * d, g->ln2_b + l * d, a->dres, x.ln2,
+                                  p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
+            hs_matmul_backward(a->dff, gw2, gb2, a->dln, x.ffact, w2, BT, F, d, 0);
+            hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
+            hs_matmul_backward(a->dln, gw1, gb1, a->dff, x.ln1, w1, BT, d, F, 1); /* + the residual */
+            /* dln = ∂L/∂ln1; ln1 = LN1(mid) */
+            memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
+            hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.mid,
+                                  p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+            /* dres = ∂L/∂mid; mid = res_in + attn(res_in) */
+            hs_attention_backward(a->dln, &gw, &scr, a->dres, x.res_in, &x.s, &w, &sh);
+            for (size_t i = 0; i < (size_t)BT * d; i++) a->dres[i] += a->dln[i];
+        } else {
+            /* res_out = mid + act(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
+            hs_matmul_backward(a->dff, gw2, gb2, a->dres, x.ffact, w2, BT, F, d, 0);
+            hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
+            hs_matmul_backward(a->dln, gw1, gb1, a->dff, x.ln2, w1, BT, d, F, 0);
+            hs_layernorm_backward(a->dres, g->ln2_g + l * d, g->ln2_b + l * d, a->dln, x.mid,
+                                  p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
+            /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
+            hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
+            hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
+                                  p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+        }
         if (m->gate_hook && m->gate_hook->backward) /* the gates' own path from res_in */
             m->gate_hook->backward(m->gate_hook->ctx, l, b, x.res_in, dgx, a->dres);
     }
@@ -476,5 +623,6 @@ double hs_model_forward_flops(const hs_config *c, int B, int T)
     const double per_layer = 2 * BT * d * d * 4   /* q, k, v, o projections */
                              + 2 * 2 * (double)B * T * T * d /* scores and context */
                              + 2 * 2 * BT * d * F;           /* FFN */
-    return L * per_layer + 2 * R * d * c->n_out;
+    const double pool = c->pooler ? 2 * R * d * d : 0; /* the pooler's dense layer */
+    return L * per_layer + pool + 2 * R * d * c->n_out;
 }

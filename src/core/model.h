@@ -115,8 +115,10 @@ typedef struct {
     hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
     hs_real *logits, *probs;         /* [R][C] */
     hs_real *pin;                    /* [B·T][P] image models: patches, CLS row zeroed */
+    hs_real *emb, *emb_mean, *emb_rstd; /* post-LN: [B·T][d] embedding sum before emb_ln, [B·T] */
+    hs_real *pool, *pool_d;          /* pooler: [R][d] output and its activation's derivative */
     /* backward scratch */
-    hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits;
+    hs_real *dres, *dln, *dff, *dqkv, *dctx, *dp, *dwqkv, *dbqkv, *dfin, *dlogits, *dpool;
     hs_real *gate_ex;                /* [L][B][H] per-example ∂L/∂g (when want_gate_ex or a gate hook) */
     hs_real *ex_gates;               /* [L][max_B][H] per-example gates of the last forward (gate hook) */
 } hs_acts;

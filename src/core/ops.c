@@ -95,6 +95,12 @@ hs_real hs_dot(const hs_real *x, const hs_real *y, int n)
 void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
                           const hs_real *g, const hs_real *b, int N, int C)
 {
+    hs_layernorm_forward_eps(out, mean, rstd, inp, g, b, N, C, (hs_real)1e-5);
+}
+
+void hs_layernorm_forward_eps(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
+                              const hs_real *g, const hs_real *b, int N, int C, hs_real eps)
+{
     for (int n = 0; n < N; n++) {
         const hs_real *x = inp + (size_t)n * C;
         hs_real *y = out + (size_t)n * C;
@@ -105,7 +111,7 @@ void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_r
             for (int l = 0; l < LANES; l++) a[l] += (x[i + l] - m) * (x[i + l] - m);
         for (; i < C; i++) a[0] += (x[i] - m) * (x[i] - m);
         const hs_real v = combine_lanes(a) / C;
-        const hs_real s = 1 / sqrt(v + (hs_real)1e-5);
+        const hs_real s = 1 / sqrt(v + eps);
         for (i = 0; i < C; i++) y[i] = (x[i] - m) * s * g[i] + b[i];
         mean[n] = m;
         rstd[n] = s;
@@ -178,6 +184,38 @@ HS_SIMD_CLONES void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_d
 HS_SIMD_CLONES void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n)
 {
     for (size_t i = 0; i < n; i++) dinp[i] = deriv[i] * dout[i];
+}
+
+#define GELU_ISQRT2 ((hs_real)0.7071067811865476)  /* 1/sqrt(2) */
+#define GELU_ISQRT2PI ((hs_real)0.3989422804014327) /* 1/sqrt(2 pi) */
+
+void hs_gelu_erf_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real x = x_deriv[i];
+        hs_real cdf = (hs_real)0.5 * (1 + erf(x * GELU_ISQRT2));
+        out[i] = x * cdf;
+        /* d/dx x·Φ(x) = Φ(x) + x·φ(x) */
+        x_deriv[i] = cdf + x * GELU_ISQRT2PI * exp((hs_real)-0.5 * x * x);
+    }
+}
+
+HS_SIMD_CLONES void hs_relu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real x = x_deriv[i], pos = x > 0;
+        out[i] = pos * x;
+        x_deriv[i] = pos;
+    }
+}
+
+void hs_tanh_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real t = tanh(x_deriv[i]);
+        out[i] = t;
+        x_deriv[i] = 1 - t * t;
+    }
 }
 
 double hs_xent_forward(hs_real *probs, const hs_real *logits, const int *targets, int R, int C,

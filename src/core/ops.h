@@ -31,6 +31,10 @@ hs_real hs_dot(const hs_real *x, const hs_real *y, int n);
 /* LayerNorm over the last dim, eps 1e-5. Writes out[N][C], mean[N], rstd[N]. */
 void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
                           const hs_real *g, const hs_real *b, int N, int C);
+/* The same with epsilon eps (> 0); eps = (hs_real)1e-5 gives hs_layernorm_forward's bits.
+ * Backward is hs_layernorm_backward for any eps (it reads rstd). */
+void hs_layernorm_forward_eps(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
+                              const hs_real *g, const hs_real *b, int N, int C, hs_real eps);
 /* dinp[N][C] +=, dg[C] +=, db[C] += from dout[N][C]. */
 void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_real *dout,
                            const hs_real *inp, const hs_real *g, const hs_real *mean,
@@ -39,8 +43,16 @@ void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_rea
 /* GELU, tanh approximation, in place: reads the pre-activation x_deriv[n],
  * writes out[n] = GELU(x) and x_deriv[n] = GELU'(x) (backward needs only that). */
 void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
-/* Writes dinp[n] = deriv · dout (dinp may alias dout). */
+/* Writes dinp[n] = deriv · dout (dinp may alias dout). The backward of every
+ * activation below, which leave their derivative in x_deriv the same way. */
 void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n);
+
+/* GELU, exact: 0.5·x·(1 + erf(x/√2)) (BERT's "gelu"); x_deriv as hs_gelu_forward. */
+void hs_gelu_erf_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
+/* ReLU: max(x, 0); x_deriv becomes 1 where x > 0, else 0. */
+void hs_relu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
+/* tanh: out = tanh(x) (libm, exact to float rounding), x_deriv = 1 − out². */
+void hs_tanh_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
 
 /* Softmax cross-entropy over rows of logits[R][C] with targets[R] (-1 = ignored row).
  * Writes probs[R][C]; returns the summed loss (double) and the number of counted rows. */

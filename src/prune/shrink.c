@@ -115,7 +115,7 @@ double hs_flops_pruned(const hs_model *m, int B, int T, const int *heads_per_lay
     const hs_config *c = &m->cfg;
     const double BT = (double)B * T, d = c->d_model, F = c->d_ff, dh = d / c->heads;
     const double R = c->lm ? BT : B;
-    double f = 2 * R * d * c->n_out;
+    double f = 2 * R * d * c->n_out + (c->pooler ? 2 * R * d * d : 0); /* head, pooler */
     if (c->patch_dim) f += 2 * BT * c->patch_dim * d;
     for (int l = 0; l < c->layers; l++) {
         if (m->layer_off[l]) continue;
