@@ -68,8 +68,37 @@ static void foreign_format(hid_t g) { hs_h5_attr_write_str(g, "format", "somethi
 static void future_version(hid_t g) { hs_h5_attr_write_long(g, "format_version", 7); }
 static void no_heads(hid_t g) { H5Adelete(g, "heads"); }
 static void bad_heads(hid_t g) { hs_h5_attr_write_long(g, "heads", 3); }
-static void other_eps(hid_t g) { hs_h5_attr_write_double(g, "layer_norm_eps", 1e-12); }
-static void other_activation(hid_t g) { hs_h5_attr_write_str(g, "activation", "relu"); }
+static void other_eps(hid_t g) { hs_h5_attr_write_double(g, "layer_norm_eps", 0.5); }
+static void other_activation(hid_t g) { hs_h5_attr_write_str(g, "activation", "swish"); }
+static void other_pooler(hid_t g) { hs_h5_attr_write_str(g, "pooler", "max"); }
+static void bad_post_ln(hid_t g) { hs_h5_attr_write_long(g, "post_ln", 2); }
+static void bad_offset(hid_t g) { hs_h5_attr_write_long(g, "pos_offset", -1); }
+/* a pooler on the classifier without its tensors: the table asks for pool_w */
+static void pooler_without_tensors(hid_t g) { hs_h5_attr_write_str(g, "pooler", "tanh"); }
+
+/* Saves m, loads it back, expects the same settings and parameters. */
+static void round_trip(const char *label, hs_model *m)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s.h5", dir, label);
+    hs_model *back = NULL;
+    HS_ASSERT(hs_checkpoint_save_file(path, "/model", m, NULL, 0) == HS_OK);
+    hs_status s = hs_checkpoint_load_file(path, "/model", &back);
+    tap_ok(s == HS_OK && back && memcmp(&m->cfg, &back->cfg, sizeof m->cfg) == 0 &&
+               back->num_params == m->num_params &&
+               memcmp(m->params, back->params, sizeof(float) * m->num_params) == 0,
+           "%s: settings and every parameter survive the round trip (%s)", label,
+           s == HS_OK ? "loaded" : hs_error_message());
+    hs_error_clear();
+    hs_model_destroy(&back);
+}
+
+/* Deletes the attributes checkpoints before the pretrained families lacked. */
+static void strip_family_attrs(hid_t g)
+{
+    const char *names[] = {"post_ln", "type_vocab", "pos_offset", "cls_last", "pooler"};
+    for (int i = 0; i < 5; i++) H5Adelete(g, names[i]);
+}
 /* h5py writes a Python str as a variable-length UTF-8 string: must be accepted */
 static void utf8_format(hid_t g)
 {
@@ -125,8 +154,47 @@ int main(void)
     damaged("future-version", future_version, "format version 7");
     damaged("missing-attribute", no_heads, "attribute 'heads' is missing");
     damaged("inconsistent-attribute", bad_heads, "expected a multiple of heads = 3");
-    damaged("other-layer-norm-eps", other_eps, "layer_norm_eps = 1e-12");
-    damaged("other-activation", other_activation, "activation = \"relu\"");
+    damaged("other-layer-norm-eps", other_eps, "attribute layer_norm_eps = 0.5: expected a value in (0, 0.1]");
+    damaged("other-activation", other_activation,
+            "attribute activation = \"swish\": expected one of \"gelu_tanh\", \"gelu\", \"relu\"");
+    damaged("other-pooler", other_pooler, "attribute pooler = \"max\": expected one of \"none\", \"tanh\", \"relu\"");
+    damaged("bad-post-ln", bad_post_ln, "attribute post_ln = 2: expected 0..1");
+    damaged("bad-pos-offset", bad_offset, "attribute pos_offset = -1: expected 0..65536");
+    damaged("pooler-without-tensors", pooler_without_tensors, "checkpoint dataset 'pool_w' is missing");
+
+    /* the pretrained families' settings (model.h) and their tensors */
+    const hs_config fam[] = {
+        {.vocab = 12, .seq_len = 6, .d_model = 8, .heads = 2, .layers = 2, .d_ff = 16, .n_out = 3,
+         .post_ln = 1, .act = HS_ACT_GELU_ERF, .ln_eps = 1e-12, .type_vocab = 2, .pooler = HS_POOL_TANH},
+        {.vocab = 12, .seq_len = 6, .d_model = 8, .heads = 2, .layers = 1, .d_ff = 16, .n_out = 2,
+         .post_ln = 1, .act = HS_ACT_RELU, .ln_eps = 1e-12, .pos_offset = 2, .pooler = HS_POOL_RELU},
+        {.vocab = 12, .seq_len = 6, .d_model = 8, .heads = 2, .layers = 2, .d_ff = 16, .n_out = 2,
+         .causal = 1, .cls_last = 1},
+    };
+    const char *fam_names[] = {"bert-like", "distilbert-like", "gpt2-like"};
+    for (int i = 0; i < 3; i++) {
+        hs_model *fm;
+        HS_ASSERT(hs_model_create(&fm, &fam[i]) == HS_OK);
+        hs_model_init_weights(fm, 9);
+        round_trip(fam_names[i], fm);
+        hs_model_destroy(&fm);
+    }
+    /* a checkpoint written before those settings existed reads as today's model */
+    hs_model *old = make_model();
+    snprintf(path, sizeof path, "%s/old.h5", dir);
+    HS_ASSERT(hs_checkpoint_save_file(path, "/model", old, NULL, 0) == HS_OK);
+    f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+    hid_t og = H5Gopen2(f, "/model", H5P_DEFAULT);
+    strip_family_attrs(og);
+    H5Gclose(og);
+    H5Fclose(f);
+    s = hs_checkpoint_load_file(path, "/model", &back);
+    tap_ok(s == HS_OK && back && memcmp(&old->cfg, &back->cfg, sizeof old->cfg) == 0,
+           "a checkpoint without the family attributes loads as headsweep's own model (%s)",
+           s == HS_OK ? "loaded" : hs_error_message());
+    hs_error_clear();
+    hs_model_destroy(&back);
+    hs_model_destroy(&old);
 
     /* a variable-length UTF-8 format attribute (h5py's default for str) loads */
     hs_model *m2 = make_model();

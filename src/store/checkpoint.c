@@ -24,6 +24,41 @@ static void config_fields(hs_config *c, int *f[9])
     memcpy(f, p, sizeof p);
 }
 
+/* Names of the model settings stored as strings (index = enum value). */
+static const char *const act_names[HS_NUM_ACTS] = {"gelu_tanh", "gelu", "relu"};
+static const char *const pooler_names[] = {"none", "tanh", "relu"};
+
+/* The pretrained-family settings (model.h), written by every checkpoint;
+ * absent on read means 0 (files written before them). */
+static const char *const family_attrs[] = {"post_ln", "type_vocab", "pos_offset", "cls_last"};
+
+static void family_fields(hs_config *c, int *f[4])
+{
+    int *p[4] = {&c->post_ln, &c->type_vocab, &c->pos_offset, &c->cls_last};
+    memcpy(f, p, sizeof p);
+}
+
+/* Reads the optional string attribute `name` as an index of names[n] (left
+ * unchanged when absent). */
+static hs_status read_name_attr(hid_t g, const char *name, const char *const *names, int n, int *out,
+                                const char *where)
+{
+    if (H5Aexists(g, name) <= 0) return HS_OK;
+    char v[64];
+    HS_CHECK(hs_h5_attr_read_str(g, name, v, sizeof v, where));
+    for (int i = 0; i < n; i++)
+        if (!strcmp(v, names[i])) {
+            *out = i;
+            return HS_OK;
+        }
+    char list[256];
+    size_t used = 0;
+    list[0] = 0;
+    for (int i = 0; i < n && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s\"%s\"", i ? ", " : "", names[i]);
+    return hs_error_set(HS_ERR_INPUT, "%s: attribute %s = \"%s\": expected one of %s", where, name, v, list);
+}
+
 static hs_status write_extra(hid_t g, const hs_attr *a)
 {
     switch (a->type) {
@@ -45,8 +80,12 @@ static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, 
     config_fields(&c, f);
     for (int i = 0; i < 9; i++) HS_CHECK(hs_h5_attr_write_long(g, shape_attrs[i], *f[i]));
     HS_CHECK(hs_h5_attr_write_long(g, "patch_dim", c.patch_dim));
-    HS_CHECK(hs_h5_attr_write_double(g, "layer_norm_eps", 1e-5));
-    HS_CHECK(hs_h5_attr_write_str(g, "activation", "gelu_tanh"));
+    HS_CHECK(hs_h5_attr_write_double(g, "layer_norm_eps", c.ln_eps > 0 ? c.ln_eps : 1e-5));
+    HS_CHECK(hs_h5_attr_write_str(g, "activation", act_names[c.act]));
+    HS_CHECK(hs_h5_attr_write_str(g, "pooler", pooler_names[c.pooler]));
+    int *ff[4];
+    family_fields(&c, ff);
+    for (int i = 0; i < 4; i++) HS_CHECK(hs_h5_attr_write_long(g, family_attrs[i], *ff[i]));
     for (int i = 0; i < n_extra; i++) HS_CHECK(write_extra(g, &extra[i]));
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         const hs_tensor_info *ti = &m->info[i];
@@ -191,21 +230,31 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
                             "%s: checkpoint format version %ld, this headsweep reads version %d "
                             "(retrain with `headsweep train` to regenerate it)",
                             where, version, HS_CHECKPOINT_VERSION);
-    /* optional, but a checkpoint that claims another model must not load as ours */
+    hs_config c = {0};
+    /* the family settings are optional (absent = headsweep's own model), but
+     * a value outside what the core implements must not load */
     if (H5Aexists(g, "layer_norm_eps") > 0) {
         double eps;
         HS_CHECK(hs_h5_attr_read_double(g, "layer_norm_eps", &eps, where));
-        if (eps != 1e-5)
-            return hs_error_set(HS_ERR_INPUT, "%s: layer_norm_eps = %g, this headsweep supports 1e-05", where, eps);
+        if (!(eps > 0 && eps <= 0.1))
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute layer_norm_eps = %g: expected a value in (0, 0.1]",
+                                where, eps);
+        c.ln_eps = eps == 1e-5 ? 0 : eps; /* 1e-5 is the default (0) */
     }
-    if (H5Aexists(g, "activation") > 0) {
-        char act[64];
-        HS_CHECK(hs_h5_attr_read_str(g, "activation", act, sizeof act, where));
-        if (strcmp(act, "gelu_tanh"))
-            return hs_error_set(HS_ERR_INPUT, "%s: activation = \"%s\", this headsweep supports \"gelu_tanh\"",
-                                where, act);
+    HS_CHECK(read_name_attr(g, "activation", act_names, HS_NUM_ACTS, &c.act, where));
+    HS_CHECK(read_name_attr(g, "pooler", pooler_names, 3, &c.pooler, where));
+    int *ff[4];
+    family_fields(&c, ff);
+    for (int i = 0; i < 4; i++) {
+        if (H5Aexists(g, family_attrs[i]) <= 0) continue;
+        long v;
+        HS_CHECK(hs_h5_attr_read_long(g, family_attrs[i], &v, where));
+        const long hi = i == 0 || i == 3 ? 1 : 65536;
+        if (v < 0 || v > hi)
+            return hs_error_set(HS_ERR_INPUT, "%s: attribute %s = %ld: expected 0..%ld", where, family_attrs[i],
+                                v, hi);
+        *ff[i] = (int)v;
     }
-    hs_config c = {0};
     int *f[9];
     config_fields(&c, f);
     if (H5Aexists(g, "patch_dim") > 0) { /* optional: absent means a token model */

@@ -5,8 +5,11 @@
  * the shape (vocab, seq_len, d_model, heads, layers, d_ff, n_out, lm, causal,
  * patch_dim — optional on read, 0 = token input; tensors with no elements in
  * this model, e.g. tok_emb of an image model, are not stored)
- * plus format = "headsweep-checkpoint", format_version = 1, layer_norm_eps =
- * 1e-5 and activation = "gelu_tanh" (checked when present). */
+ * plus format = "headsweep-checkpoint", format_version = 1 and the settings
+ * of the pretrained families (model.h): layer_norm_eps (1e-5 for ours),
+ * activation ("gelu_tanh", "gelu" = erf form, "relu"), pooler ("none",
+ * "tanh", "relu"), post_ln, type_vocab, pos_offset, cls_last — each optional
+ * on read (absent = headsweep's own model) and checked when present. */
 #ifndef HS_STORE_CHECKPOINT_H
 #define HS_STORE_CHECKPOINT_H
 
