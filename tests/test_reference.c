@@ -73,7 +73,7 @@ static void check_fixture(const char *dir, const char *file)
     HS_ASSERT(read_ds(f, "/batch/targets", H5T_NATIVE_INT, tgt, (size_t)R) == 0);
     HS_ASSERT(read_ds(f, "/expected/loss", H5T_NATIVE_DOUBLE, &loss_ref, 1) == 0);
 
-    const hs_batch b = {B, T, image ? NULL : tok, len, tgt, patches};
+    const hs_batch b = {B, T, image ? NULL : tok, len, tgt, patches, NULL};
     HS_ASSERT(hs_model_setup_batch(m, B, T) == HS_OK);
     hs_model_zero_grad(m);
     tap_ok(hs_model_forward(m, &b) == HS_OK, "%s: forward runs", file);
