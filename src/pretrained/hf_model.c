@@ -841,8 +841,9 @@ static void out_free(out_set *o)
     memset(o, 0, sizeof *o);
 }
 
-/* Adds a tensor of shape [d0] (d1 = 0) or [d0][d1]; returns its buffer. */
-static hs_status out_add(out_set *o, const char *prefix, const char *name, size_t d0, size_t d1, float **buf)
+/* Adds a tensor of shape [d0] (rank 1) or [d0][d1] (rank 2); returns its buffer. */
+static hs_status out_add(out_set *o, const char *prefix, const char *name, int rank, size_t d0, size_t d1,
+                         float **buf)
 {
     if (o->n == o->cap) {
         size_t nc = o->cap ? 2 * o->cap : 64;
@@ -872,7 +873,7 @@ static hs_status out_add(out_set *o, const char *prefix, const char *name, size_
         o->names = nm;
         o->cap = nc;
     }
-    size_t cnt = d1 ? d0 * d1 : d0;
+    size_t cnt = rank == 2 ? d0 * d1 : d0;
     char full[512];
     snprintf(full, sizeof full, "%s%s", prefix, name);
     o->names[o->n] = dupstr(full);
@@ -884,7 +885,7 @@ static hs_status out_add(out_set *o, const char *prefix, const char *name, size_
     }
     hs_st_out *t = &o->t[o->n];
     t->name = o->names[o->n];
-    t->rank = d1 ? 2 : 1;
+    t->rank = rank;
     t->shape[0] = d0;
     t->shape[1] = d1;
     t->data = o->bufs[o->n];
@@ -908,7 +909,7 @@ static hs_status add_vec(out_set *o, const char *pfx, const char *base, const ch
     char name[300];
     float *b;
     snprintf(name, sizeof name, "%s%s", base, suffix);
-    HS_CHECK(out_add(o, pfx, name, n, 0, &b));
+    HS_CHECK(out_add(o, pfx, name, 1, n, 0, &b));
     put(b, v, 1, n, n, 0);
     return HS_OK;
 }
@@ -920,7 +921,7 @@ static hs_status add_linear(out_set *o, const char *pfx, const char *base, const
     char name[300];
     float *buf;
     snprintf(name, sizeof name, "%s.weight", base);
-    HS_CHECK(out_add(o, pfx, name, conv ? in : out, conv ? out : in, &buf));
+    HS_CHECK(out_add(o, pfx, name, 2, conv ? in : out, conv ? out : in, &buf));
     put(buf, W, in, out, out, !conv);
     return b ? add_vec(o, pfx, base, ".bias", b, out) : HS_OK;
 }
@@ -935,14 +936,14 @@ static hs_status build_tensors(const hs_model *m, const fam_names *fn, out_set *
     char n[300];
     float *b;
     snprintf(n, sizeof n, "%s.weight", fn->word);
-    HS_CHECK(out_add(o, pfx, n, V, d, &b));
+    HS_CHECK(out_add(o, pfx, n, 2, V, d, &b));
     put(b, m->p.tok_emb, V, d, d, 0);
     snprintf(n, sizeof n, "%s.weight", fn->pos);
-    HS_CHECK(out_add(o, pfx, n, P, d, &b));
+    HS_CHECK(out_add(o, pfx, n, 2, P, d, &b));
     put(b, m->p.pos_emb, P, d, d, 0);
     if (fn->type) {
         snprintf(n, sizeof n, "%s.weight", fn->type);
-        HS_CHECK(out_add(o, pfx, n, c->type_vocab, d, &b));
+        HS_CHECK(out_add(o, pfx, n, 2, c->type_vocab, d, &b));
         put(b, m->p.type_emb, c->type_vocab, d, d, 0);
     }
     if (fn->emb_ln) {
@@ -964,9 +965,9 @@ static hs_status build_tensors(const hs_model *m, const fam_names *fn, out_set *
         if (conv) {
             float *aw, *ab;
             snprintf(n, sizeof n, "%sattn.c_attn.weight", lp);
-            HS_CHECK(out_add(o, pfx, n, d, 3 * dk, &aw));
+            HS_CHECK(out_add(o, pfx, n, 2, d, 3 * dk, &aw));
             snprintf(n, sizeof n, "%sattn.c_attn.bias", lp);
-            HS_CHECK(out_add(o, pfx, n, 3 * dk, 0, &ab));
+            HS_CHECK(out_add(o, pfx, n, 1, 3 * dk, 0, &ab));
             for (int s = 0; s < 3; s++)
                 for (size_t k = 0; k < nk; k++)
                     for (size_t j = 0; j < dh; j++) {
@@ -975,7 +976,7 @@ static hs_status build_tensors(const hs_model *m, const fam_names *fn, out_set *
                         ab[col] = (float)B[s][src];
                     }
             snprintf(n, sizeof n, "%sattn.c_proj.weight", lp);
-            HS_CHECK(out_add(o, pfx, n, dk, d, &ow));
+            HS_CHECK(out_add(o, pfx, n, 2, dk, d, &ow));
             for (size_t k = 0; k < nk; k++)
                 for (size_t j = 0; j < dh; j++)
                     for (size_t i = 0; i < d; i++)
@@ -987,9 +988,9 @@ static hs_status build_tensors(const hs_model *m, const fam_names *fn, out_set *
             for (int s = 0; s < 3; s++) {
                 float *qw, *qb;
                 snprintf(n, sizeof n, "%s%s.weight", lp, qkv[s]);
-                HS_CHECK(out_add(o, pfx, n, dk, d, &qw));
+                HS_CHECK(out_add(o, pfx, n, 2, dk, d, &qw));
                 snprintf(n, sizeof n, "%s%s.bias", lp, qkv[s]);
-                HS_CHECK(out_add(o, pfx, n, dk, 0, &qb));
+                HS_CHECK(out_add(o, pfx, n, 1, dk, 0, &qb));
                 for (size_t k = 0; k < nk; k++)
                     for (size_t j = 0; j < dh; j++) {
                         size_t row = k * dh + j, src = kh[k] * dh + j;
@@ -998,7 +999,7 @@ static hs_status build_tensors(const hs_model *m, const fam_names *fn, out_set *
                     }
             }
             snprintf(n, sizeof n, "%s%s.weight", lp, fn->o);
-            HS_CHECK(out_add(o, pfx, n, d, dk, &ow));
+            HS_CHECK(out_add(o, pfx, n, 2, d, dk, &ow));
             for (size_t i = 0; i < d; i++)
                 for (size_t k = 0; k < nk; k++)
                     for (size_t j = 0; j < dh; j++)
