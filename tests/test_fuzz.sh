@@ -8,6 +8,7 @@
 src=$(cd "$(dirname "$0")" && pwd)/fuzz
 secs=${FUZZ_CHECK_SECONDS:-20}
 targets="sweep tsv idx checkpoint results where"
+targets="$targets safetensors"
 
 if [ -n "${HS_SANITIZER_RUN:-}" ]; then
     echo "1..0 # SKIP fuzzers run in the normal build's make check (already ASan/UBSan)"
@@ -20,7 +21,7 @@ for t in $targets; do
     fi
 done
 
-echo "1..6"
+echo "1..$(echo $targets | wc -w)"
 n=0
 work=tests/fuzz/check
 rm -rf "$work"
