@@ -794,6 +794,68 @@ static void test_json(void)
     hs_error_clear();
 }
 
+/* a sharded checkpoint (index + two shards, written here) loads as the single file does */
+static void test_sharded(void)
+{
+    const char *d = clone("bert-tiny", "sharded");
+    char p[1400];
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    hs_safetensors *f = NULL;
+    if (hs_st_open(&f, p) != HS_OK) {
+        tap_ok(0, "sharded: open %s", hs_error_message());
+        hs_error_clear();
+        return;
+    }
+    hs_st_out *out[2];
+    size_t no[2] = {0, 0};
+    float **bufs = calloc(f->n, sizeof *bufs);
+    out[0] = calloc(f->n, sizeof **out);
+    out[1] = calloc(f->n, sizeof **out);
+    snprintf(p, sizeof p, "%s/model.safetensors.index.json", d);
+    FILE *ix = fopen(p, "w");
+    fputs("{\"metadata\": {\"total_size\": 0}, \"weight_map\": {", ix);
+    int first = 1;
+    for (size_t i = 0; i < f->n; i++) {
+        const hs_st_tensor *t = &f->t[i];
+        if (t->dtype == HS_ST_OTHER) continue; /* position_ids: ignored by the loader */
+        int k = (int)(i % 2);
+        bufs[i] = calloc(t->count + 1, sizeof(float));
+        hs_st_read_block(f, t, 0, hs_st_rows(t), 0, hs_st_cols(t), bufs[i], hs_st_cols(t), 0);
+        hs_st_out *o = &out[k][no[k]++];
+        o->name = t->name;
+        o->rank = t->rank;
+        memcpy(o->shape, t->shape, sizeof o->shape);
+        o->data = bufs[i];
+        fprintf(ix, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"", first ? "" : ", ", t->name, k + 1);
+        first = 0;
+    }
+    fputs("}}\n", ix);
+    fclose(ix);
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof p, "%s/model-0000%d-of-00002.safetensors", d, k + 1);
+        hs_st_write(p, out[k], no[k]);
+    }
+    snprintf(p, sizeof p, "%s/model.safetensors", d);
+    unlink(p);
+    hs_model *a = load(fix("bert-tiny"), 0, NULL), *b = load(d, 0, NULL);
+    tap_ok(params_equal(a, b), "sharded checkpoint (index + 2 shards) loads as the single file");
+    hs_model_destroy(&b);
+    /* a weight_map naming the wrong shard */
+    edit(d, "model.safetensors.index.json", "\"classifier.bias\": \"model-00001", "\"classifier.bias\": \"model-00002");
+    hs_model *c = NULL;
+    hs_status s = hs_hf_load(&c, NULL, d, 0, 0, 1);
+    tap_ok(s == HS_ERR_INPUT && strstr(hs_error_message(), "model.safetensors.index.json: tensor classifier.bias"),
+           "a weight_map entry naming the wrong shard is refused (%s)", hs_error_message());
+    hs_error_clear();
+    hs_model_destroy(&c);
+    hs_model_destroy(&a);
+    for (size_t i = 0; i < f->n; i++) free(bufs[i]);
+    free(bufs);
+    free(out[0]);
+    free(out[1]);
+    hs_st_close(&f);
+}
+
 int main(void)
 {
     const char *f = getenv("FIXTURES");
@@ -812,6 +874,7 @@ int main(void)
     test_fresh_head();
     test_roundtrip();
     test_malformed();
+    test_sharded();
     test_pruned_export();
     free(raw_file);
     char cmd[600];
