@@ -782,7 +782,11 @@ static void test_json(void)
         s = hs_json_parse(&j, bad[i].t, strlen(bad[i].t), "t.json");
         int ok = s == HS_ERR_INPUT && !j && strstr(hs_error_message(), "t.json: line") &&
                  strstr(hs_error_message(), bad[i].msg);
-        tap_ok(ok, "JSON refuses %s (%s)", bad[i].t, bad[i].msg);
+        char shown[64];
+        snprintf(shown, sizeof shown, "%s", bad[i].t);
+        for (char *c = shown; *c; c++)
+            if (*c == '\n') *c = '~'; /* one TAP line */
+        tap_ok(ok, "JSON refuses %s (%s)", shown, bad[i].msg);
         if (!ok) tap_diag("%s", hs_error_message());
         hs_error_clear();
     }
