@@ -24,9 +24,13 @@ typedef struct {
     int max_positions;        /* usable positions (RoBERTa: max_position_embeddings − 2) */
 } hs_hf_info;
 
-/* Reads DIR/config.json only: the family and the model settings (cfg with
- * n_out = 2, lm = 0, seq_len = max positions). Errors name the file and the
- * key and say what was expected (HS_ERR_INPUT). */
+/* Reads DIR/config.json (and the vocabulary files present: vocab.txt,
+ * vocab.json, tokenizer.json — no id may reach vocab_size; they also give
+ * [CLS]/[SEP]/[PAD] ids), not the weights: the family and the model settings
+ * (cfg with n_out = 2, lm = 0, seq_len = max positions). has_classifier is
+ * guessed from architectures here and settled by hs_hf_load from the
+ * tensors. Errors name the file and the key and say what was expected
+ * (HS_ERR_INPUT). */
 hs_status hs_hf_read_config(const char *dir, hs_config *cfg, hs_hf_info *info);
 
 /* Loads DIR as a classification model with n_out classes and at most
