@@ -16,6 +16,7 @@
 
 #include "../core/alloc.h"
 #include "h5util.h"
+#include "runlock.h"
 
 extern char **environ;
 
@@ -445,6 +446,35 @@ static hs_status small_metadata_cache(hs_results *r)
     return HS_OK;
 }
 
+/* The file consistency flags of the superblock (HDF5 file format spec,
+ * superblock versions 2 and 3: signature, version, size of offsets, size of
+ * lengths, then this byte; versions 0 and 1 keep 4 bytes at offset 20 that
+ * HDF5 1.10 does not use). Bit 0: open for writing, bit 2: open for SWMR
+ * writing — set by a writer's open, cleared by its close, left set by a
+ * crash, and exactly what HDF5 checks before it refuses a writing open
+ * ("file is already open for write"). The superblock sits at 0 or at a
+ * power of two from 512 (a user block). -1: no superblock found. Read
+ * directly because every HDF5 open of the file would fail for either
+ * reason alike (a reader's lock, or these flags). */
+enum { SB_WRITE_ACCESS = 0x01, SB_SWMR_WRITE_ACCESS = 0x04 };
+static int superblock_flags(const char *path)
+{
+    static const unsigned char sig[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+    FILE *f = fopen(path, "rb");
+    if (!f) return -1;
+    int flags = -1;
+    unsigned char b[24];
+    for (long off = 0; off <= (1L << 30); off = off ? off * 2 : 512) {
+        if (fseek(f, off, SEEK_SET) != 0 || fread(b, 1, sizeof b, f) != sizeof b) break;
+        if (memcmp(b, sig, sizeof sig)) continue;
+        if (b[8] >= 2) flags = b[11];
+        else flags = b[20] | b[21] << 8 | b[22] << 16 | b[23] << 24;
+        break;
+    }
+    fclose(f);
+    return flags;
+}
+
 hs_status hs_results_open(hs_results **out, const char *path, int write)
 {
     *out = NULL;
@@ -468,11 +498,14 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
     hid_t fapl = fapl_latest();
     hs_status s = HS_OK;
     if (write) {
-        /* a reader (`status`, `query`, h5py) holds HDF5's file lock while it
-         * has the file open, and neither this open nor h5clear gets through
-         * meanwhile: a resume that met a `status` failed with exit 2 (crash
-         * torture, issue 9). Readers are brief: try for ~10 s. */
-        int missing = 0; /* no h5clear: retrying cannot help */
+        /* Two reasons make this open fail. (a) A reader (`status`, `query`,
+         * h5py) holds HDF5's file lock while it has the file open (neither
+         * this open nor h5clear gets through meanwhile): readers are brief,
+         * wait ~10 s (crash torture, issue 9). (b) The superblock says the
+         * file is open for writing: a live writer, or a crashed one. Only
+         * (b) is repaired, and only under the run lock, which proves no
+         * live writer (issue 13: h5clear on a file another run was writing). */
+        int missing = 0, said = 0; /* no h5clear: retrying cannot help */
         for (int attempt = 0; attempt < 20; attempt++) {
             if (attempt) {
                 struct timespec ts = {0, 500000000};
@@ -482,8 +515,21 @@ hs_status hs_results_open(hs_results **out, const char *path, int write)
             }
             probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
             if (probe >= 0) break;
-            /* left open for writing by a crash, or locked by a reader */
-            s = repair(path, attempt == 0, &missing);
+            const int flags = superblock_flags(path);
+            if (flags < 0 || !(flags & (SB_WRITE_ACCESS | SB_SWMR_WRITE_ACCESS))) {
+                /* not marked open: a reader holds it (or it is damaged) */
+                s = hs_error_set(HS_ERR_INPUT, "%s: HDF5 cannot open it for writing (damaged, or another process is "
+                                 "reading it?)", path);
+                continue;
+            }
+            if (!hs_runlock_held(path)) {
+                s = hs_error_set(HS_ERR_INPUT, "%s is marked open for writing and this process does not hold %s.lock: "
+                                 "only `headsweep run` repairs it", path, path);
+                missing = 1; /* not ours to repair: waiting cannot help */
+                break;
+            }
+            s = repair(path, !said, &missing);
+            said = 1;
             if (s == HS_OK) probe = H5Fopen(path, H5F_ACC_RDWR, fapl);
             if (probe >= 0 || missing) break;
         }

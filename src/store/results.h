@@ -94,8 +94,10 @@ typedef struct hs_results hs_results;
 hs_status hs_results_create(hs_results **out, const char *path, const hs_results_layout *lay);
 
 /* Opens an existing results file. write = 1: for resuming (SWMR writing; a
- * file left open by a crash is repaired with `h5clear -s --increment=0`
- * first, with a message on stderr); write = 0: read-only, live (SWMR read). */
+ * file a reader holds is waited for, ~10 s; a file whose superblock says it
+ * was left open for writing is repaired with `h5clear -s --increment=0`
+ * first, with a message on stderr, only while this process holds the run
+ * lock (runlock.h), else refused); write = 0: read-only, live (SWMR read). */
 hs_status hs_results_open(hs_results **out, const char *path, int write);
 
 /* Closes (flushes) and frees; NULL is fine. */

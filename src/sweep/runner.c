@@ -22,6 +22,7 @@
 
 #include "../core/alloc.h"
 #include "../prune/eval.h"
+#include "../store/runlock.h"
 #include "config.h"
 #include "jobs.h"
 
@@ -801,8 +802,17 @@ int hs_run(const hs_run_opts *o)
     hs_status s = HS_OK;
     long len = 0;
     char *text = NULL;
+    hs_runlock lock = {-1, ""};
     if (c.rank == 0) {
         s = hs_sweep_load(o->sweep_path, &c.sw);
+        /* one writer per results file (issue 13): before anything is created,
+         * moved aside, opened or repaired, and before any work is handed out;
+         * a refusal stops every rank below, as a bad sweep file does */
+        if (s == HS_OK) {
+            s = make_parents(c.sw.output);
+            if (s == HS_OK) s = hs_runlock_take(&lock, c.sw.output, hs_runlock_wait_seconds());
+            if (s != HS_OK) hs_sweep_free(&c.sw);
+        }
         if (s == HS_OK) {
             text = c.sw.text;
             len = (long)strlen(text) + 1;
@@ -877,6 +887,7 @@ int hs_run(const hs_run_opts *o)
     }
     hs_status cs = hs_results_close(&k.res);
     if (s == HS_OK) s = cs;
+    hs_runlock_release(&lock);
     if (s != HS_OK) {
         rc = exit_for(s);
         if (c.size > 1) MPI_Abort(MPI_COMM_WORLD, rc);
