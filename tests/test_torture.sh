@@ -28,6 +28,8 @@
 #
 # Before that, a kill during file creation: no half-made file may be left (it
 # is built as PATH.tmp and renamed) and the next run completes.
+# And a lap with a second run of the same sweep started at a random moment
+# (issue 13): it is refused by the run lock, the first's file is untouched.
 #
 # The schedule comes from a seed printed first (`# seed S`); HS_TORTURE_SEED=S
 # reproduces it (the moments, not the machine's timing). Longer runs:
@@ -142,6 +144,26 @@ f = h5py.File(sys.argv[1], "r", swmr=True, libver="latest"); time.sleep(2)' "$tm
 else
     ok "# SKIP h5py missing (python3-h5py): no reader-holds-the-file check"
 fi
+
+# --- a second run at a random moment (issue 13) ------------------------------------
+# mpirun -np 3 on a new file, then a lone run of the same sweep 0-3 s later
+# (from the seed): exactly one is refused (exit 2, naming the other, at
+# once) and the other's file equals the uninterrupted run.
+sweep two
+m2=$(awk -v s="$SEED" 'BEGIN { srand(s + 13); printf "%.2f", rand() * 3 }')
+setsid $MPIRUN -np 3 $HS run "$tmp/two.cfg" --progress-every 100 >"$tmp/two.a.log" 2>&1 &
+mpid=$!
+sleep "$m2"
+t2=$(now)
+$HS run "$tmp/two.cfg" --progress-every 100 >"$tmp/two.b.log" 2>&1
+brc=$?
+bt=$(since "$t2")
+wait $mpid
+arc=$?
+settle
+if [ $brc -eq 2 ]; then lose=b win=$arc; else lose=a win=$brc; fi
+check "a second run ${m2}s after the first (mpirun exit $arc, lone run exit $brc in ${bt}s): one is refused naming the other, the other's file equals the uninterrupted run" \
+    "[ \$(( (arc == 2) + (brc == 2) )) -eq 1 ] && [ $win -eq 0 ] && grep -q 'two.h5 is being written by headsweep run (pid [0-9]* on ' $tmp/two.$lose.log && $CMP $tmp/two.h5 $tmp/ref.h5 --attempts-one >$tmp/cmp2 2>&1"
 
 # --- the schedule: kind, moment, worker rank per kill ---------------------------
 awk -v seed="$SEED" -v n="$KILLS" 'BEGIN {
