@@ -256,6 +256,47 @@ case_e_res_11() { # left open by a kill: repaired with h5clear, then resumed to 
     [ "$rc" -eq 0 ] && "$HS" status crash.h5 2>/dev/null | grep -q 'points: *8 done' || extra="the repaired run did not finish"
 }
 
+# the run lock (issue 13): a live writer of out.h5 (a sweep that trains for long), its
+# lock text written; killed by stop_writer. blank_holder: pid, host, time as in the rows
+live_writer() {
+    base_cfg | sed 's/steps = 5;/steps = 100000;/' >sweep.cfg
+    (exec env ASAN_OPTIONS=detect_leaks=0 "$HS" run sweep.cfg >/dev/null 2>&1) &
+    wpid=$!
+    i=0
+    while [ $i -lt 200 ] && ! grep -q '^pid=' out.h5.lock 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+    OUT=out.h5
+}
+stop_writer() { kill -9 "$wpid" 2>/dev/null; wait "$wpid" 2>/dev/null; }
+blank_holder() {
+    sed -e "s/pid [0-9]* on $(hostname)/pid PID on HOST/g" -e 's/since [0-9: -]*)/since TIME)/g' err >err.raw && mv err.raw err
+}
+case_e_res_13() { live_writer; hs_mpi run sweep.cfg; stop_writer; blank_holder; }
+case_e_res_14() {
+    live_writer
+    export HEADSWEEP_LOCK_WAIT=1
+    hs_mpi run sweep.cfg
+    unset HEADSWEEP_LOCK_WAIT
+    stop_writer
+    blank_holder
+}
+case_e_res_15() {
+    results out.h5
+    sweep 0 ''
+    printf 'headsweep run lock\nhost=node17\npid=4242\nstart=%s\nslurm_job=81723\nslurm_restart=0\n' "$(date +%s)" >out.h5.lock
+    OUT=out.h5
+    hs_mpi run sweep.cfg
+    blank_holder
+}
+case_e_res_16() { # a run killed on this host: its pid is gone, its lock text stays
+    crashed
+    sh -c 'exit 0' &
+    dead=$!
+    wait $dead
+    printf 'headsweep run lock\nhost=%s\npid=%s\nstart=%s\nslurm_job=\nslurm_restart=0\n' "$(hostname)" $dead "$(date +%s)" >crash.h5.lock
+    hs_mpi run crash.cfg --bench-trivial
+    blank_holder
+}
+
 # === environment =====================================================================
 case_e_env_01() { results r.h5; bare_path; hs_bare plot r.h5 -o figs; [ ! -e figs ] || extra="figs was created"; }
 case_e_env_02() { results r.h5; bare_path; hs_bare report r.h5 -o r.html; }
@@ -289,6 +330,7 @@ case_e_env_08() { results r.h5; "$HS" status r.h5 >/dev/full 2>err; rc=$?; }
 case_e_env_09() { results r.h5; "$HS" query r.h5 >/dev/full 2>err; rc=$?; }
 case_e_env_10() { sweep 14 'output = "/proc/no/such/out.h5";'; DIR=/proc/no; hs_mpi run sweep.cfg; }
 case_e_env_11() { FILE=no/such/m.h5; hs train --steps 2 --log-every 0 --out no/such/m.h5; }
+case_e_env_12() { sweep 0 ''; mkdir out.h5.lock; OUT=out.h5; hs_mpi run sweep.cfg; }
 
 # === the runner =======================================================================
 # rows: id <TAB> expected line <TAB> exit status, from the tables of $DOC
