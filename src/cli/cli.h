@@ -18,6 +18,7 @@ int hs_cmd_query(int argc, char **argv);
 int hs_cmd_plot(int argc, char **argv);
 int hs_cmd_report(int argc, char **argv);
 int hs_cmd_submit(int argc, char **argv);
+int hs_cmd_export(int argc, char **argv);
 
 /* Prints "headsweep: error: <pending message>" on stderr and returns the exit
  * status for s (2 for bad input). Clears the pending message. */

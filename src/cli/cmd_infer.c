@@ -52,7 +52,7 @@ static hs_status parse_ids(const char *text, const hs_config *c, int *ids, int *
 
 static hs_status infer_one(hs_model *m, const int *ids, int n, long seq)
 {
-    const hs_batch b = {1, n, ids, NULL, NULL, NULL};
+    const hs_batch b = {1, n, ids, NULL, NULL, NULL, NULL};
     HS_CHECK(hs_model_forward(m, &b));
     const int C = m->cfg.n_out;
     for (int r = 0; r < m->R; r++) {

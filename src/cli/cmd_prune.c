@@ -13,6 +13,7 @@
 #include "../prune/point.h"
 #include "../store/checkpoint.h"
 #include "../store/h5util.h"
+#include "../sweep/config.h"
 #include "cli.h"
 #include "task_attrs.h"
 
@@ -117,13 +118,21 @@ static hs_status run(const prune_opts *o)
     char where[4200], strbuf[4096];
     snprintf(where, sizeof where, "%s:%s", o->ckpt, o->group);
     hs_task_spec spec;
+    char pre[4096] = "";
+    hs_text_encoder *enc = NULL;
     hs_status s = hs_checkpoint_read(f, o->group, o->ckpt, &m);
     if (s == HS_OK) {
         hid_t g = H5Gopen2(f, o->group, H5P_DEFAULT);
         s = hs_task_spec_read(g, &spec, strbuf, sizeof strbuf, where);
+        /* a model trained with --pretrained: its texts need that folder's tokenizer */
+        if (s == HS_OK && H5Aexists(g, "pretrained") > 0) s = hs_h5_attr_read_str(g, "pretrained", pre, sizeof pre, where);
         H5Gclose(g);
     }
     H5Fclose(f);
+    if (s == HS_OK && *pre && spec.tokenizer && !strcmp(spec.tokenizer, "pretrained")) {
+        s = hs_sweep_pretrained_encoder(pre, &enc);
+        spec.encoder = enc;
+    }
     if (s == HS_OK) s = hs_task_open(&task, &spec);
     if (s == HS_OK && (task->shape.seq_len != m->cfg.seq_len || task->shape.n_out != m->cfg.n_out))
         s = hs_error_set(HS_ERR_INPUT, "%s: the task's shape no longer matches the checkpoint (data changed?)",
@@ -168,6 +177,7 @@ done:
     hs_free(r.mask);
     hs_free(r.importance);
     hs_task_destroy(&task);
+    hs_sweep_pretrained_encoder_free(&enc);
     hs_model_destroy(&m);
     return s;
 }

@@ -10,6 +10,7 @@
 #include "../core/rng.h"
 #include "../store/checkpoint.h"
 #include "../prune/eval.h"
+#include "../sweep/config.h"
 #include "../tasks/task.h"
 #include "cli.h"
 #include "task_attrs.h"
@@ -28,7 +29,7 @@ static const char help[] =
     "  --brackets N       dyck: bracket kinds\n"
     "  --n-train N --n-prune N --n-test N   synthetic, lm: examples per split (images: --n-train caps training)\n"
     "  --path P           tsv: folder with train.tsv and dev.tsv; images: folder of IDX files; lm: text file\n"
-    "  --tokenizer T      tsv: byte | word [byte]\n"
+    "  --tokenizer T      tsv: byte | word | pretrained [byte; pretrained with --pretrained]\n"
     "  --max-len N        tsv: positions including CLS (longer texts are truncated)\n"
     "  --vocab-size N     tsv word tokenizer: words kept\n"
     "  --min-count N      tsv word tokenizer: minimum count in the training split\n"
@@ -37,6 +38,10 @@ static const char help[] =
     "  --data-seed N      seed of the task's data [the training seed]\n"
     "model:\n"
     "  --d-model N [32]  --heads N [4]  --layers N [2]  --d-ff N [4*d-model]\n"
+    "  --pretrained DIR   start from a Hugging Face folder (BERT, RoBERTa, DistilBERT,\n"
+    "                     GPT-2; docs/pretrained.md) with a fresh classification head;\n"
+    "                     with --steps 0 its own head is used as it is. The shape comes\n"
+    "                     from DIR; tsv tasks take its tokenizer (--tokenizer pretrained)\n"
     "training:\n"
     "  --steps N [300]  --batch N [32]  --lr X [1e-3]  --warmup N [steps/10]\n"
     "  --weight-decay X [0.01]  --clip X [1.0]  --seed N [1]\n"
@@ -48,7 +53,8 @@ static const char help[] =
 
 typedef struct {
     hs_task_spec task;
-    const char *out, *group;
+    const char *out, *group, *pretrained;
+    int shape_given; /* --d-model etc. were given (an error with --pretrained) */
     long d, heads, layers, d_ff, steps, batch, warmup, seed, data_seed, log_every;
     double lr, wd, clip;
     int force;
@@ -59,7 +65,7 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
     enum { O_KIND = 256, O_NAME, O_GEN, O_SEQ, O_SYM, O_BRACK, O_NTRAIN, O_NPRUNE, O_NTEST, O_PATH,
            O_TOK, O_MAXLEN, O_VOCAB, O_MINCOUNT, O_PFRAC, O_PATCH, O_DSEED, O_D, O_H, O_L, O_FF,
            O_STEPS, O_BATCH, O_LR, O_WARM, O_WD, O_CLIP, O_SEED, O_LOG, O_OUT, O_GROUP, O_FORCE,
-           O_HELP };
+           O_HELP, O_PRE };
     static const struct option opts[] = {
         {"kind", 1, 0, O_KIND},         {"name", 1, 0, O_NAME},        {"generator", 1, 0, O_GEN},
         {"task", 1, 0, O_GEN},          {"seq-len", 1, 0, O_SEQ},      {"symbols", 1, 0, O_SYM},
@@ -72,7 +78,7 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
         {"lr", 1, 0, O_LR},             {"warmup", 1, 0, O_WARM},      {"weight-decay", 1, 0, O_WD},
         {"clip", 1, 0, O_CLIP},         {"seed", 1, 0, O_SEED},        {"log-every", 1, 0, O_LOG},
         {"out", 1, 0, O_OUT},           {"group", 1, 0, O_GROUP},      {"force", 0, 0, O_FORCE},
-        {"help", 0, 0, O_HELP},         {0, 0, 0, 0}};
+        {"help", 0, 0, O_HELP},         {"pretrained", 1, 0, O_PRE},   {0, 0, 0, 0}};
     memset(o, 0, sizeof *o);
     o->task.kind = "synthetic";
     o->group = "/model";
@@ -114,10 +120,11 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
         case O_PFRAC: HS_CHECK(hs_parse_double("--prune-fraction", a, 0.001, 0.9, &t->prune_fraction)); break;
         case O_PATCH: HS_CHECK(hs_parse_long("--patch", a, 1, 1024, &v)); t->patch = (int)v; break;
         case O_DSEED: HS_CHECK(hs_parse_long("--data-seed", a, 0, 2147483647L, &o->data_seed)); break;
-        case O_D: HS_CHECK(hs_parse_long("--d-model", a, 1, 65536, &o->d)); break;
-        case O_H: HS_CHECK(hs_parse_long("--heads", a, 1, 1024, &o->heads)); break;
-        case O_L: HS_CHECK(hs_parse_long("--layers", a, 1, 1024, &o->layers)); break;
-        case O_FF: HS_CHECK(hs_parse_long("--d-ff", a, 1, 1 << 20, &o->d_ff)); break;
+        case O_D: HS_CHECK(hs_parse_long("--d-model", a, 1, 65536, &o->d)); o->shape_given = 1; break;
+        case O_H: HS_CHECK(hs_parse_long("--heads", a, 1, 1024, &o->heads)); o->shape_given = 1; break;
+        case O_L: HS_CHECK(hs_parse_long("--layers", a, 1, 1024, &o->layers)); o->shape_given = 1; break;
+        case O_FF: HS_CHECK(hs_parse_long("--d-ff", a, 1, 1 << 20, &o->d_ff)); o->shape_given = 1; break;
+        case O_PRE: o->pretrained = a; break;
         case O_STEPS: HS_CHECK(hs_parse_long("--steps", a, 0, 100000000, &o->steps)); break;
         case O_BATCH: HS_CHECK(hs_parse_long("--batch", a, 1, 1 << 20, &o->batch)); break;
         case O_LR: HS_CHECK(hs_parse_double("--lr", a, 0, 10, &o->lr)); break;
@@ -143,6 +150,10 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
     if (!strcmp(o->task.kind, "synthetic") && !o->task.generator) o->task.generator = "majority";
     if (!o->task.name) o->task.name = o->task.generator ? o->task.generator : o->task.kind;
     o->task.seed = (uint64_t)(o->data_seed >= 0 ? o->data_seed : o->seed);
+    if (o->pretrained && o->shape_given)
+        return hs_error_set(HS_ERR_INPUT, "train: --pretrained %s: the shape comes from its config.json; "
+                            "remove --d-model/--heads/--layers/--d-ff", o->pretrained);
+    if (o->pretrained && !strcmp(o->task.kind, "tsv") && !o->task.tokenizer) o->task.tokenizer = "pretrained";
     if (o->d_ff < 0) o->d_ff = 4 * o->d;
     if (o->warmup < 0) o->warmup = o->steps / 10;
     struct stat st;
@@ -161,18 +172,44 @@ static void log_step(void *ctx, long step, double loss, double lr)
 static hs_status run(const train_opts *o)
 {
     hs_task *task = NULL;
-    HS_CHECK(hs_task_open(&task, &o->task));
-    hs_config cfg = task->shape;
-    cfg.d_model = (int)o->d;
-    cfg.heads = (int)o->heads;
-    cfg.layers = (int)o->layers;
-    cfg.d_ff = (int)o->d_ff;
+    hs_text_encoder *enc = NULL;
+    hs_task_spec spec = o->task;
+    hs_config cfg;
+    int has_cls = 0;
+    if (o->pretrained) {
+        HS_CHECK(hs_sweep_pretrained_config(o->pretrained, &cfg, &has_cls));
+        if (spec.tokenizer && !strcmp(spec.tokenizer, "pretrained"))
+            HS_CHECK(hs_sweep_pretrained_encoder(o->pretrained, &enc));
+        spec.encoder = enc;
+    }
+    hs_status s = hs_task_open(&task, &spec);
+    if (s != HS_OK) {
+        hs_sweep_pretrained_encoder_free(&enc);
+        return s;
+    }
+    if (o->pretrained) {
+        cfg.n_out = task->shape.n_out;
+        cfg.seq_len = task->shape.seq_len;
+    } else {
+        cfg = task->shape;
+        cfg.d_model = (int)o->d;
+        cfg.heads = (int)o->heads;
+        cfg.layers = (int)o->layers;
+        cfg.d_ff = (int)o->d_ff;
+    }
     const int B = (int)o->batch;
 
     hs_model *m = NULL;
     hs_adamw *opt = NULL;
     hs_batch_buf bb = {0};
-    hs_status s = hs_model_create(&m, &cfg);
+    const uint64_t key = hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed), task->spec.name), "init");
+    if (o->pretrained && o->steps == 0 && !has_cls)
+        s = hs_error_set(HS_ERR_INPUT, "train: --pretrained %s has no classification head: expected --steps > 0",
+                         o->pretrained);
+    else if (o->pretrained)
+        s = hs_sweep_pretrained_load(&m, o->pretrained, &cfg, task, o->steps, key);
+    else
+        s = hs_model_create(&m, &cfg);
     if (s == HS_OK) s = hs_model_setup_batch(m, B, cfg.seq_len);
     hs_adamw_config oc = hs_adamw_defaults(o->steps);
     oc.lr = o->lr;
@@ -183,7 +220,7 @@ static hs_status run(const train_opts *o)
     if (s == HS_OK) s = hs_batch_buf_create(&bb, task, B);
     if (s != HS_OK) goto done;
 
-    hs_model_init_weights(m, hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed), task->spec.name), "init"));
+    if (!o->pretrained) hs_model_init_weights(m, key);
     printf("train: task %s (%s; %s), %zu params (d %d, heads %d, layers %d, d_ff %d), %ld steps of batch %d\n",
            task->spec.name, task->spec.kind, task->description, m->num_params, cfg.d_model, cfg.heads,
            cfg.layers, cfg.d_ff, o->steps, B);
@@ -208,6 +245,7 @@ static hs_status run(const train_opts *o)
         {"adam_eps", HS_ATTR_DOUBLE, 0, oc.eps, 0},
         {"test_metric_name", HS_ATTR_STR, 0, 0, hs_metric_name(task->metric)},
         {"test_metric", HS_ATTR_DOUBLE, 0, ev.metric, 0}, {"test_loss", HS_ATTR_DOUBLE, 0, ev.loss, 0},
+        {o->pretrained ? "pretrained" : NULL, HS_ATTR_STR, 0, 0, o->pretrained},
     };
     int n_extra = 0;
     while (extra[n_extra].name) n_extra++;
@@ -219,6 +257,7 @@ done:
     hs_adamw_destroy(&opt);
     hs_model_destroy(&m);
     hs_task_destroy(&task);
+    hs_sweep_pretrained_encoder_free(&enc);
     return s;
 }
 

@@ -337,7 +337,7 @@ typedef struct {
 enum { M_D, M_H, M_L, M_FF, M_COUNT };
 static const num_def model_defs[M_COUNT] = {
     {"d_model", 1, 1, 65536, 64}, {"heads", 1, 1, 1024, 8}, {"layers", 1, 1, 1024, 4}, {"d_ff", 1, 1, 1 << 20, -1}};
-static const char *const model_names[] = {"d_model", "heads", "layers", "d_ff", NULL};
+static const char *const model_names[] = {"d_model", "heads", "layers", "d_ff", "pretrained", NULL};
 
 enum { T_STEPS, T_BATCH, T_LR, T_WARMUP, T_WD, T_CLIP, T_COUNT };
 static const num_def train_defs[T_COUNT] = {
@@ -443,7 +443,7 @@ static hs_status resolve_model_train(const parser *P, num_group *m, num_group *t
 /* The synthetic generators of src/tasks/synthetic.c (hs_task_open checks
  * the same list; keep the two in step). */
 static const char *const generator_names[] = {"copy", "reverse", "sort", "induction", "dyck", "majority", NULL};
-static const char *const tokenizer_names[] = {"byte", "word", NULL};
+static const char *const tokenizer_names[] = {"byte", "word", "pretrained", NULL};
 static const char *const kind_names[] = {"synthetic", "tsv", "images", "lm", NULL};
 
 typedef enum { TF_STR, TF_CHOICE, TF_INT, TF_LONG, TF_REAL } tf_type;
@@ -524,8 +524,87 @@ static hs_status read_task_field(const parser *P, config_setting_t *g, const cha
     return HS_OK;
 }
 
+/* model.pretrained: the folder, where it was set. */
+typedef struct {
+    const char *dir;
+    int line;
+    char path[PATH_LEN];
+} pretrained_ref;
+
+static hs_status get_pretrained(const parser *P, config_setting_t *g, const char *gpath, pretrained_ref *out)
+{
+    char *dir = NULL;
+    int given = 0;
+    HS_CHECK(get_string(P, g, gpath, "pretrained", 0, &dir, &given));
+    if (!given) return HS_OK;
+    config_setting_t *s = member(g, "pretrained");
+    out->dir = dir;
+    out->line = line_of(s);
+    join(out->path, gpath, "pretrained");
+    return HS_OK;
+}
+
+/* A task on a pretrained model: the shape comes from the folder's
+ * config.json (an explicit d_model/heads/layers/d_ff is an error: it cannot
+ * change a checkpoint), the tokenizer from its vocabulary files when the
+ * task asks for tokenizer = "pretrained". */
+static hs_status resolve_pretrained(const parser *P, const pretrained_ref *pre, num_group *m, num_group *tr,
+                                    hs_sweep_task *t, const char *gpath)
+{
+    for (int i = 0; i < M_COUNT; i++)
+        if (m->given[i]) {
+            char v[32];
+            snprintf(v, sizeof v, "%g", m->v[i]);
+            return err_at(P, m->line[i], m->path[i], v, "the shape of a pretrained model comes from %s/config.json "
+                          "(%s, line %d): remove this setting", pre->dir, pre->path, pre->line);
+        }
+    hs_config c;
+    int has_cls = 0;
+    if (hs_sweep_pretrained_config(pre->dir, &c, &has_cls) != HS_OK) {
+        char why[768];
+        snprintf(why, sizeof why, "%s", hs_error_message());
+        hs_error_clear();
+        return err_at(P, pre->line, pre->path, NULL, "%s", why);
+    }
+    if (!strcmp(t->spec.kind, "images"))
+        return err_at(P, pre->line, pre->path, NULL, "an images task cannot use a pretrained text model (%s)",
+                      pre->dir);
+    if (!strcmp(t->spec.kind, "tsv")) {
+        if (!t->spec.tokenizer) t->spec.tokenizer = "pretrained"; /* the model's own ids */
+        if (strcmp(t->spec.tokenizer, "pretrained"))
+            return err_at(P, t->line, gpath, NULL,
+                          "tokenizer = \"%s\" gives ids the pretrained model %s does not know: expected "
+                          "tokenizer = \"pretrained\" (the default with model.pretrained)",
+                          t->spec.tokenizer, pre->dir);
+    }
+    for (int i = 0; i < M_COUNT; i++) m->given[i] = 1; /* no derived defaults */
+    m->v[M_D] = c.d_model;
+    m->v[M_H] = c.heads;
+    m->v[M_L] = c.layers;
+    m->v[M_FF] = c.d_ff;
+    t->pretrained = pre->dir;
+    t->pre_cfg = c;
+    t->pre_has_classifier = has_cls;
+    HS_CHECK(resolve_model_train(P, m, tr, t->line, gpath, &t->model, &t->train));
+    if (t->train.steps == 0 && !has_cls)
+        return err_at(P, pre->line, pre->path, NULL,
+                      "%s has no classification head, so train.steps = 0 leaves nothing to evaluate: "
+                      "expected train.steps > 0 (fine-tuning a fresh head)", pre->dir);
+    if (t->spec.tokenizer && !strcmp(t->spec.tokenizer, "pretrained") &&
+        hs_sweep_pretrained_encoder(pre->dir, &t->encoder) != HS_OK) {
+        char why[768];
+        snprintf(why, sizeof why, "%s", hs_error_message());
+        hs_error_clear();
+        char path[PATH_LEN];
+        join(path, gpath, "tokenizer");
+        return err_at(P, t->line, path, "\"pretrained\"", "%s", why);
+    }
+    t->spec.encoder = t->encoder;
+    return HS_OK;
+}
+
 static hs_status parse_task(const parser *P, config_setting_t *g, int index, const num_group *top_model,
-                            const num_group *top_train, hs_sweep_task *t)
+                            const num_group *top_train, const pretrained_ref *top_pre, hs_sweep_task *t)
 {
     char gpath[PATH_LEN];
     snprintf(gpath, sizeof gpath, "tasks[%d]", index);
@@ -568,11 +647,20 @@ static hs_status parse_task(const parser *P, config_setting_t *g, int index, con
     join(sub, gpath, "model");
     HS_CHECK(get_num_group(P, member(g, "model"), sub, model_defs, M_COUNT, model_names,
                            "{ d_model = ...; heads = ...; layers = ...; d_ff = ...; }", &mo));
+    pretrained_ref pre = *top_pre;
+    HS_CHECK(get_pretrained(P, member(g, "model"), sub, &pre));
     join(sub, gpath, "train");
     HS_CHECK(get_num_group(P, member(g, "train"), sub, train_defs, T_COUNT, train_names,
                            "{ steps = ...; batch = ...; lr = ...; ... }", &to));
     merge_num(&m, &mo, M_COUNT);
     merge_num(&tr, &to, T_COUNT);
+    if (pre.dir) return resolve_pretrained(P, &pre, &m, &tr, t, gpath);
+    if (t->spec.tokenizer && !strcmp(t->spec.tokenizer, "pretrained")) {
+        char path[PATH_LEN];
+        join(path, gpath, "tokenizer");
+        return bad(P, member(g, "tokenizer"), path, "expected a model.pretrained folder to take the tokenizer from "
+                                                    "(model = { pretrained = \"DIR\"; };)");
+    }
     return resolve_model_train(P, &m, &tr, t->line, gpath, &t->model, &t->train);
 }
 
@@ -730,6 +818,8 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
                            "{ d_model = ...; heads = ...; layers = ...; d_ff = ...; }", &top_model));
     HS_CHECK(get_num_group(P, member(root, "train"), "train", train_defs, T_COUNT, train_names,
                            "{ steps = ...; batch = ...; lr = ...; ... }", &top_train));
+    pretrained_ref top_pre = {0};
+    HS_CHECK(get_pretrained(P, member(root, "model"), "model", &top_pre));
 
     s = member(root, "tasks");
     if (!s) return err_at(P, 0, "tasks", NULL, "missing: expected tasks = ( { name = ...; kind = ...; }, ... )");
@@ -739,7 +829,7 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
     HS_CHECK(hs_calloc((void **)&sw->tasks, (size_t)sw->n_tasks, sizeof *sw->tasks, "sweep tasks"));
     for (int i = 0; i < sw->n_tasks; i++) {
         config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
-        HS_CHECK(parse_task(P, g, i, &top_model, &top_train, &sw->tasks[i]));
+        HS_CHECK(parse_task(P, g, i, &top_model, &top_train, &top_pre, &sw->tasks[i]));
         for (int j = 0; j < i; j++)
             if (!strcmp(sw->tasks[j].name, sw->tasks[i].name)) {
                 char path[PATH_LEN];
@@ -878,6 +968,7 @@ void hs_sweep_free(hs_sweep *sw)
 {
     if (!sw) return;
     for (int i = 0; i < sw->n_pool; i++) hs_free(sw->pool[i]);
+    for (int i = 0; i < sw->n_tasks && sw->tasks; i++) hs_sweep_pretrained_encoder_free(&sw->tasks[i].encoder);
     hs_free(sw->pool);
     hs_free(sw->seeds);
     hs_free(sw->tasks);
@@ -916,6 +1007,12 @@ hs_status hs_sweep_task_open(const hs_sweep *sw, int task, int seed, hs_task **o
 
 hs_config hs_sweep_model_config(const hs_sweep *sw, int task, const hs_task *t)
 {
+    if (sw->tasks[task].pretrained) { /* the checkpoint's settings; the task gives classes and positions */
+        hs_config c = sw->tasks[task].pre_cfg;
+        c.n_out = t->shape.n_out;
+        c.seq_len = t->shape.seq_len;
+        return c;
+    }
     hs_config c = t->shape;
     const hs_sweep_shape *m = &sw->tasks[task].model;
     c.d_model = m->d_model;

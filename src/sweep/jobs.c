@@ -87,14 +87,17 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
     hs_model *m = NULL;
     hs_adamw *opt = NULL;
     hs_batch_buf bb = {0};
-    hs_status s = hs_model_create(&m, &cfg);
+    const char *pre = sw->tasks[bj->task].pretrained;
+    hs_status s = pre ? hs_sweep_pretrained_load(&m, pre, &cfg, t, tr->steps, hs_key_str(bj->key, "init"))
+                      : hs_model_create(&m, &cfg);
     if (s == HS_OK) s = hs_model_setup_batch(m, tr->batch > sw->batch ? tr->batch : sw->batch, cfg.seq_len);
     hs_adamw_config oc = hs_sweep_adamw(sw, bj->task);
-    if (s == HS_OK) s = hs_adamw_create(&opt, m, &oc);
+    /* a checkpoint used as it is (steps = 0) keeps no optimizer state */
+    if (s == HS_OK && tr->steps > 0) s = hs_adamw_create(&opt, m, &oc);
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, tr->batch);
     if (s == HS_OK) {
-        hs_model_init_weights(m, hs_key_str(bj->key, "init"));
-        s = hs_train_task(m, opt, t, &bb, tr->steps, 0, 0, NULL, NULL);
+        if (!pre) hs_model_init_weights(m, hs_key_str(bj->key, "init"));
+        if (tr->steps > 0) s = hs_train_task(m, opt, t, &bb, tr->steps, 0, 0, NULL, NULL);
     }
     hs_batch_buf_free(&bb);
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, sw->batch);

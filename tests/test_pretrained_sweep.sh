@@ -1,0 +1,72 @@
+#!/bin/sh
+# test_pretrained_sweep.sh — a sweep on a pretrained model end to end (TAP):
+# a BERT-mini-sized Hugging Face folder (L 4, d 256, H 4, F 1024; written by
+# tests/make_hf_bert in the published layout) fine-tuned on a small TSV task
+# under mpirun -np 2, pruned by six methods (the small variant of
+# sweeps/bert-michel.cfg); 1 and 2 ranks give the same results; export of the
+# base model and of pruned points as Hugging Face folders, read back by
+# `train --pretrained DIR --steps 0`; bad settings refused with exit 2.
+set -u
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" # Open MPI's plugins (see test_run.sh)
+HS=${HEADSWEEP:-./headsweep}
+CMP=${RESULTS_CMP:-./tests/results_cmp}
+MK=${MAKE_HF_BERT:-./tests/make_hf_bert}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
+MPIRUN="mpirun --oversubscribe --bind-to none"
+tmp=$(mktemp -d)
+trap 'pkill -9 -f "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/tap.sh"
+sst="$(cd "$(dirname "$0")" && pwd)/fixtures/tasks/sst"
+
+check "make_hf_bert writes a BERT-mini folder" "$MK $tmp/bm 4 256 4 1024 $sst >/dev/null"
+sweep() { # NAME OUTPUT
+    cat >"$tmp/$1.cfg" <<CFG
+name = "$1";
+output = "$2";
+seeds = [1];
+model = { pretrained = "$tmp/bm"; };
+train = { steps = 20; lr = 1e-3; warmup = 2; batch = 8; };
+tasks = ( { name = "sst"; kind = "tsv"; path = "$sst"; tokenizer = "pretrained"; max_len = 32; } );
+methods = ( { name = "random"; }, { name = "magnitude"; }, { name = "michel"; },
+            { name = "michel"; label = "michel-iter"; reestimate = true; step_fraction = 0.25; },
+            { name = "l0"; steps = 20; train_model = false; }, { name = "layerdrop"; } );
+ratios = [0.0, 0.5, 0.9];
+finetune = { steps = 0; };
+run = { batch = 16; latency_repeats = 1; };
+CFG
+}
+sweep bm "$tmp/bm2.h5"
+check "check reads the folder's shape and estimates the cost" \
+    "$HS check $tmp/bm.cfg >$tmp/check.out 2>&1 && grep -q 'total' $tmp/check.out"
+check "run -np 2: 18 points done" \
+    "$MPIRUN -np 2 $HS run $tmp/bm.cfg >$tmp/run.out 2>&1 && grep -q 'finished: 18 done, 0 failed' $tmp/run.out"
+sweep bm "$tmp/bm1.h5"
+check "run -np 1 gives the same results as -np 2" \
+    "$MPIRUN -np 1 $HS run $tmp/bm.cfg >/dev/null 2>&1 && $CMP $tmp/bm1.h5 $tmp/bm2.h5 >$tmp/cmp.out 2>&1"
+
+# export: the base model, a michel point (heads removed), a layerdrop point (layers removed)
+check "export --base writes config.json, model.safetensors, vocab.txt" \
+    "$HS export $tmp/bm2.h5 --base sst/1 -o $tmp/exb >/dev/null && test -s $tmp/exb/model.safetensors && test -s $tmp/exb/vocab.txt"
+pts=$($HS query "$tmp/bm2.h5" --where method=michel --where ratio=0.5 --columns id --format csv 2>/dev/null | tail -1 | tr -d " \r")
+check "export --point (michel, 0.5) records pruned_heads" \
+    "$HS export $tmp/bm2.h5 --point $pts -o $tmp/exp >/dev/null && grep -q '\"pruned_heads\": {' $tmp/exp/config.json"
+ld=$($HS query "$tmp/bm2.h5" --where method=layerdrop --where ratio=0.5 --columns id --format csv 2>/dev/null | tail -1 | tr -d " \r")
+check "export --point (layerdrop, 0.5) leaves the dropped layers out" \
+    "$HS export $tmp/bm2.h5 --point $ld -o $tmp/exl >/dev/null && grep -q '\"num_hidden_layers\": 2' $tmp/exl/config.json"
+# the exported base model, read back with its own head, scores the base job's loss
+base_loss=$(h5dump -d /base_jobs -m %.9g "$tmp/bm2.h5" 2>/dev/null | sed -n 's/^ *\([0-9.e+-]*\)$/\1/p' | tail -1)
+$HS train --pretrained "$tmp/exb" --kind tsv --path "$sst" --max-len 32 --steps 0 --out "$tmp/rb.h5" >"$tmp/rb.out" 2>&1
+got=$(sed -n 's/.*loss \([0-9.]*\) .*/\1/p' "$tmp/rb.out" | tail -1)
+check "exported base read back: test loss $got = base job's $base_loss (1e-5)" \
+    "[ -n '$got' ] && [ -n '$base_loss' ] && awk 'BEGIN { d = $got - $base_loss; exit !(d < 1e-5 && d > -1e-5) }'"
+expect_fail 2 "not empty" "export refuses a non-empty folder" -- $HS export "$tmp/bm2.h5" --base sst/1 -o "$tmp/exb"
+
+# bad settings
+printf 'name="x"; model = { pretrained = "%s"; d_model = 64; };\ntasks = ( { name = "t"; kind = "tsv"; path = "%s"; } );\nmethods = ( { name = "random"; } );\nratios = [0.0];\n' "$tmp/bm" "$sst" >"$tmp/bad1.cfg"
+expect_fail 2 "the shape of a pretrained model comes from" "pretrained + d_model" -- $HS check "$tmp/bad1.cfg"
+printf 'name="x"; model = { pretrained = "%s/none"; };\ntasks = ( { name = "t"; kind = "tsv"; path = "%s"; } );\nmethods = ( { name = "random"; } );\nratios = [0.0];\n' "$tmp" "$sst" >"$tmp/bad2.cfg"
+expect_fail 2 "config.json" "a folder without config.json" -- $HS check "$tmp/bad2.cfg"
+printf 'name="x"; model = { pretrained = "%s"; };\ntasks = ( { name = "t"; kind = "tsv"; path = "%s"; tokenizer = "byte"; } );\nmethods = ( { name = "random"; } );\nratios = [0.0];\n' "$tmp/bm" "$sst" >"$tmp/bad3.cfg"
+expect_fail 2 "expected tokenizer = \"pretrained\"" "byte tokens on a pretrained model" -- $HS check "$tmp/bad3.cfg"
+expect_fail 2 "the shape comes from its config.json" "train --pretrained with --d-model" -- $HS train --pretrained "$tmp/bm" --kind tsv --path "$sst" --d-model 64 --out "$tmp/x.h5"
+tap_done
