@@ -9,6 +9,7 @@ src=$(cd "$(dirname "$0")" && pwd)/fuzz
 secs=${FUZZ_CHECK_SECONDS:-20}
 targets="sweep tsv idx checkpoint results where"
 targets="$targets safetensors"
+targets="$targets wordpiece bpe"
 
 if [ -n "${HS_SANITIZER_RUN:-}" ]; then
     echo "1..0 # SKIP fuzzers run in the normal build's make check (already ASan/UBSan)"
