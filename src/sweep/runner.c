@@ -667,6 +667,13 @@ static hs_status make_parents(const char *path)
     return HS_OK;
 }
 
+/* The /tasks/<name> attributes of one task (strings point into the task
+ * cache, which lives as long as the run). One per task: a fixed table indexed
+ * by task % 64 gave a sweep of more than 64 tasks the wrong attributes. */
+typedef struct {
+    hs_attr a[4];
+} task_attrs;
+
 /* Opens or creates the results file for sw. */
 static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **res)
 {
@@ -713,6 +720,7 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
     const char **tnames = NULL;
     hs_attr **tattrs = NULL;
     int *ntattrs = NULL;
+    task_attrs *tstore = NULL; /* per task: the attributes tattrs points into */
     hs_status s = hs_calloc((void **)&pr, (size_t)sw->n_points + 1, sizeof *pr, "rows");
     if (s == HS_OK) s = hs_calloc((void **)&br, (size_t)sw->n_bases + 1, sizeof *br, "rows");
     if (s == HS_OK) s = hs_calloc((void **)&tshape, (size_t)sw->n_tasks, sizeof *tshape, "shapes");
@@ -720,7 +728,7 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
     if (s == HS_OK) s = hs_calloc((void **)&tnames, (size_t)sw->n_tasks, sizeof *tnames, "names");
     if (s == HS_OK) s = hs_calloc((void **)&tattrs, (size_t)sw->n_tasks, sizeof *tattrs, "attrs");
     if (s == HS_OK) s = hs_calloc((void **)&ntattrs, (size_t)sw->n_tasks, sizeof *ntattrs, "attrs");
-    static hs_attr attr_store[64][4];
+    if (s == HS_OK) s = hs_calloc((void **)&tstore, (size_t)sw->n_tasks, sizeof *tstore, "attrs");
     for (long b = 0; b < sw->n_bases && s == HS_OK; b++) {
         hs_task *t;
         const hs_sweep_base *bj = &sw->bases[b];
@@ -730,7 +738,8 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
         if (bj->seed == 0) {
             tshape[bj->task] = bshape[b];
             tnames[bj->task] = sw->tasks[bj->task].name;
-            hs_attr *a = attr_store[bj->task % 64];
+            task_attrs *ta = &tstore[bj->task];
+            hs_attr *a = ta->a;
             a[0] = (hs_attr){"kind", HS_ATTR_STR, 0, 0, t->spec.kind};
             a[1] = (hs_attr){"metric", HS_ATTR_STR, 0, 0, hs_metric_name(t->metric)};
             a[2] = (hs_attr){"higher_is_better", HS_ATTR_LONG, t->higher_is_better, 0, NULL};
@@ -765,6 +774,7 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
     hs_free(tnames);
     hs_free(tattrs);
     hs_free(ntattrs);
+    hs_free(tstore);
     return s;
 }
 
