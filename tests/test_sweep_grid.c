@@ -3,6 +3,7 @@
  * order entries are listed in), the fingerprint rule (what changes it and
  * what does not) and the diff text. Sweeps are parsed from text; no task
  * data is opened. TAP output. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,8 +242,45 @@ static void test_cost(void)
     hs_sweep_free(&sw);
 }
 
+/* The method registry is the one list the cost model, `prune` and the sweep
+ * file read: every entry must be complete, so that no method falls to a
+ * default (the cost model once charged unknown names 1 pass). */
+static void test_registry(void)
+{
+    int n, complete = 1, unique = 1, defaults = 1, costs = 1;
+    const hs_method *const *ms = hs_methods(&n);
+    for (int i = 0; i < n; i++) {
+        const hs_method *m = ms[i];
+        complete &= m->name && *m->name && m->summary && *m->summary && m->run && m->passes &&
+                    (m->n_settings == 0 || m->settings) && m->n_settings <= HS_MAX_SETTINGS;
+        unique &= hs_method_find(m->name) == m;
+        for (int j = 0; j < m->n_settings; j++) {
+            const hs_setting_def *d = &m->settings[j];
+            int nc = 0;
+            if (d->type == HS_SET_CHOICE)
+                while (d->choices[nc]) nc++;
+            defaults &= d->name && d->help && *d->help && hs_setting_index(m, d->name) == j &&
+                        (d->type == HS_SET_CHOICE ? d->def >= 0 && d->def < nc : d->def >= d->lo && d->def <= d->hi);
+        }
+        hs_settings set;
+        hs_settings_defaults(m, &set);
+        for (int k = 0; k <= 8; k += 4) {
+            const hs_cost_ctx c = {m, &set, 16, k, 32, 500, 1000};
+            const double p = m->passes(&c);
+            costs &= isfinite(p) && p >= 0;
+        }
+    }
+    tap_ok(n >= 10 && complete, "all %d registered methods have a name, summary, run and cost", n);
+    tap_ok(unique, "method names are unique and found by name");
+    tap_ok(defaults, "every setting has help and a default in its range");
+    tap_ok(costs, "every method's cost with its defaults is finite and >= 0");
+    tap_ok(hs_method_find("nosuch") == NULL && strstr(hs_method_names(), "random, magnitude, michel"),
+           "an unknown name is not found; the names list comes from the registry: %s", hs_method_names());
+}
+
 int main(void)
 {
+    test_registry();
     test_order();
     test_fingerprint();
     test_errors();

@@ -21,8 +21,7 @@ static const char help[] =
     "usage: headsweep prune CHECKPOINT.h5 --method NAME --ratio R [options]\n\n"
     "Prunes a trained model (from `headsweep train`) at one ratio and reports the\n"
     "test metric before, after pruning and after fine-tuning, FLOPs and latency.\n\n"
-    "  --method NAME       random, magnitude, michel, greedy, astar, layerdrop, papa,\n"
-    "                      mae, l0, movement\n"
+    "  --method NAME       one of the methods listed below\n"
     "  --ratio R           fraction of heads removed, 0 <= R < 1\n"
     "  --set NAME=VALUE    a method setting (repeatable); --list-settings shows them\n"
     "  --finetune N        fine-tuning steps with the mask fixed [0]\n"
@@ -34,6 +33,16 @@ static const char help[] =
     "  --latency-repeats N timed forward passes per model, 0 = skip [5]\n"
     "  --group PATH        checkpoint group [/model]\n"
     "  --list-settings     print the method's settings and exit\n";
+
+/* The help, then every registered method with its summary. */
+static void print_help(void)
+{
+    fputs(help, stdout);
+    printf("\nmethods (--method NAME --list-settings shows one's settings):\n");
+    int n;
+    const hs_method *const *ms = hs_methods(&n);
+    for (int i = 0; i < n; i++) printf("  %-12s %s\n", ms[i]->name, ms[i]->summary);
+}
 
 /* Parses NAME=VALUE for method meth into set. */
 static hs_status parse_setting(const hs_method *meth, const char *arg, hs_settings *set)
@@ -164,10 +173,8 @@ static hs_status run(const prune_opts *o)
         printf("\n");
     }
     if (r.curve_len) {
-        if (!strcmp(o->method->name, "l0"))
-            printf("curve (expected fraction of heads removed along training):");
-        else if (!strcmp(o->method->name, "movement"))
-            printf("curve (fraction of heads or blocks kept along the schedule):");
+        if (o->method->curve_label)
+            printf("curve (%s):", o->method->curve_label);
         else
             printf("curve (prune-split %s per step):", metric);
         for (int i = 0; i < r.curve_len; i++) printf(" %.4f", r.curve[i]);
@@ -219,7 +226,7 @@ int hs_cmd_prune(int argc, char **argv)
         case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency); break;
         case O_GROUP: o.group = optarg; break;
         case O_LIST: list = 1; break;
-        case O_HELP: fputs(help, stdout); return 0;
+        case O_HELP: print_help(); return 0;
         default:
             s = hs_error_set(HS_ERR_INPUT, "prune: unknown or incomplete option '%s' (see headsweep prune --help)",
                              argv[optind - 1]);

@@ -304,5 +304,18 @@ done:
     return st;
 }
 
-const hs_method hs_method_astar = {"astar", "best-first (A*) search for the k-head mask of least prune-split loss",
-                                   settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: the search stops at its evaluation budget at the latest. */
+static double passes(const hs_cost_ctx *c)
+{
+    return c->k == 0 ? 0 : hs_cost_setting(c, "max_evals");
+}
+
+const hs_method hs_method_astar = {
+    .name = "astar",
+    .summary = "best-first (A*) search for the k-head mask of least prune-split loss",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -119,5 +119,23 @@ done:
     return s;
 }
 
-const hs_method hs_method_greedy = {"greedy", "accuracy-driven greedy removal on the prune split (AxFormer-style)",
-                                    settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: one evaluation per remaining head per round (exact), or the lazy
+ * variant's N first then the m best re-evaluated per round. */
+static double passes(const hs_cost_ctx *c)
+{
+    const double N = c->N, k = c->k;
+    if (k == 0) return 0;
+    const double m = hs_cost_setting(c, "lazy");
+    if (m <= 0 || m >= N - 1) return 1 + k * N - k * (k - 1) / 2;
+    return 1 + N + (k - 1) * fmin(m, N - k + 1);
+}
+
+const hs_method hs_method_greedy = {
+    .name = "greedy",
+    .summary = "accuracy-driven greedy removal on the prune split (AxFormer-style)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -213,5 +213,20 @@ done:
     return s;
 }
 
-const hs_method hs_method_l0 = {"l0", "hard-concrete head gates, Lagrangian to the exact count (Voita 2019, CoFi 2022)",
-                                settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: `steps` forward + backward passes of one run.batch of training
+ * examples (nothing at k = 0), in prune-split passes. */
+static double passes(const hs_cost_ctx *c)
+{
+    if (c->k == 0 || c->n_prune <= 0) return 0;
+    return 3.0 * hs_cost_setting(c, "steps") * c->batch / (double)c->n_prune;
+}
+
+const hs_method hs_method_l0 = {
+    .name = "l0",
+    .summary = "hard-concrete head gates, Lagrangian to the exact count (Voita 2019, CoFi 2022)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = "expected fraction of heads removed along training",
+};

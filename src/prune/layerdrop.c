@@ -163,7 +163,19 @@ static hs_status run(hs_prune_ctx *c)
     return s;
 }
 
+/* Cost: contribution is one forward pass; the fixed orders read nothing. */
+static double passes(const hs_cost_ctx *c)
+{
+    return hs_cost_choice_is(c, "strategy", "contribution") ? 1 : 0;
+}
+
 const hs_method hs_method_layerdrop = {
-    "layerdrop", "drop K = round(ratio*L) whole layers: top, bottom, alternate, symmetric or by contribution "
-                 "(Sajjad et al. 2023)",
-    settings, (int)(sizeof settings / sizeof settings[0]), run};
+    .name = "layerdrop",
+    .summary = "drop K = round(ratio*L) whole layers: top, bottom, alternate, symmetric or by contribution "
+               "(Sajjad et al. 2023)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -456,5 +456,20 @@ static hs_status run(hs_prune_ctx *c)
     return s;
 }
 
-const hs_method hs_method_mae = {"mae", "mixture of h-k head experts with a gate network (Peng et al. 2020)",
-                                 settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: `steps` training steps of one run.batch (forward + backward; the
+ * gate networks are small beside the model), then the evaluation. */
+static double passes(const hs_cost_ctx *c)
+{
+    if (c->n_prune <= 0) return 1;
+    return 3.0 * hs_cost_setting(c, "steps") * c->batch / (double)c->n_prune;
+}
+
+const hs_method hs_method_mae = {
+    .name = "mae",
+    .summary = "mixture of h-k head experts with a gate network (Peng et al. 2020)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -27,5 +27,12 @@ static hs_status run(hs_prune_ctx *c)
     return HS_OK;
 }
 
-const hs_method hs_method_magnitude = {"magnitude", "per-head norm of its Wq, Wk, Wv columns and Wo rows",
-                                       NULL, 0, run};
+const hs_method hs_method_magnitude = {
+    .name = "magnitude",
+    .summary = "per-head norm of its Wq, Wk, Wv columns and Wo rows",
+    .settings = NULL,
+    .n_settings = 0,
+    .run = run,
+    .passes = hs_cost_none,
+    .curve_label = NULL,
+};

@@ -62,6 +62,16 @@ typedef struct {
     void (*state_free)(void *state);
 } hs_prune_ctx;
 
+/* What a method's cost estimate sees (`headsweep check`, docs/sweep-file.md). */
+typedef struct {
+    const struct hs_method *method;
+    const hs_settings *set;  /* the entry's values, in the method's table order */
+    double N;                /* heads of the model, L·H */
+    double k;                /* heads removed, round(ratio·N) */
+    int batch;               /* run.batch */
+    long n_prune, n_train;   /* examples of the prune and train splits */
+} hs_cost_ctx;
+
 typedef struct hs_method {
     const char *name;
     const char *summary;
@@ -71,6 +81,13 @@ typedef struct hs_method {
      * coarser, e.g. whole layers) and may set model pruning state it owns
      * (layer_off, is_static / static_att). Must be deterministic given ctx->key. */
     hs_status (*run)(hs_prune_ctx *ctx);
+    /* The method's own work at one point, in passes (forward-pass
+     * equivalents) over the prune split; the cost model adds the framework's
+     * evaluations. Required: the registry test checks every method has one. */
+    double (*passes)(const hs_cost_ctx *c);
+    /* What ctx->curve holds, for `headsweep prune`'s "curve (...)" line;
+     * NULL: the prune-split metric after each step (printed with its name). */
+    const char *curve_label;
 } hs_method;
 
 /* The registry: every method, in a fixed order. */
@@ -90,6 +107,16 @@ int hs_setting_index(const hs_method *m, const char *name);
 
 /* Value of a setting by name (a programming error if the name is unknown). */
 double hs_setting(const hs_prune_ctx *ctx, const char *name);
+
+/* The same for a cost estimate. */
+double hs_cost_setting(const hs_cost_ctx *c, const char *name);
+
+/* 1 if choice setting `name` is set to `choice` (a programming error if the
+ * setting is unknown, not a choice, or has no such choice). */
+int hs_cost_choice_is(const hs_cost_ctx *c, const char *name, const char *choice);
+
+/* "no passes": for methods that read only the weights (or nothing). */
+double hs_cost_none(const hs_cost_ctx *c);
 
 /* Shared helpers for methods -------------------------------------------- */
 

@@ -60,6 +60,30 @@ double hs_setting(const hs_prune_ctx *ctx, const char *name)
     return ctx->set->v[i];
 }
 
+double hs_cost_setting(const hs_cost_ctx *c, const char *name)
+{
+    int i = hs_setting_index(c->method, name);
+    HS_ASSERT(i >= 0);
+    return c->set->v[i];
+}
+
+int hs_cost_choice_is(const hs_cost_ctx *c, const char *name, const char *choice)
+{
+    const int i = hs_setting_index(c->method, name);
+    HS_ASSERT(i >= 0 && c->method->settings[i].type == HS_SET_CHOICE);
+    const char *const *ch = c->method->settings[i].choices;
+    int known = 0;
+    for (int j = 0; ch[j]; j++) known |= !strcmp(ch[j], choice);
+    HS_ASSERT(known);
+    return !strcmp(ch[(int)c->set->v[i]], choice);
+}
+
+double hs_cost_none(const hs_cost_ctx *c)
+{
+    (void)c;
+    return 0;
+}
+
 void hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k)
 {
     memset(mask, 1, (size_t)n);

@@ -66,5 +66,23 @@ static hs_status run(hs_prune_ctx *c)
     return s;
 }
 
-const hs_method hs_method_michel = {"michel", "gate-gradient importance E|dL/dg| (Michel et al. 2019)",
-                                    settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: importance = forward + backward over the prune split (3 passes),
+ * once or before every step; one evaluation before and after each step. */
+static double passes(const hs_cost_ctx *c)
+{
+    double step = lround(hs_cost_setting(c, "step_fraction") * c->N);
+    if (step < 1) step = 1;
+    const double steps = ceil(c->k / step);
+    const int re = hs_cost_setting(c, "reestimate") != 0;
+    return 3.0 * (re && steps > 0 ? steps : 1) + (1 + steps);
+}
+
+const hs_method hs_method_michel = {
+    .name = "michel",
+    .summary = "gate-gradient importance E|dL/dg| (Michel et al. 2019)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -290,5 +290,20 @@ done:
     return s;
 }
 
-const hs_method hs_method_movement = {"movement", "movement pruning of heads or square blocks, cubic schedule (Sanh et al. 2020)",
-                                      settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: `steps` forward + backward passes of one run.batch of training
+ * examples (nothing at k = 0), in prune-split passes. */
+static double passes(const hs_cost_ctx *c)
+{
+    if (c->k == 0 || c->n_prune <= 0) return 0;
+    return 3.0 * hs_cost_setting(c, "steps") * c->batch / (double)c->n_prune;
+}
+
+const hs_method hs_method_movement = {
+    .name = "movement",
+    .summary = "movement pruning of heads or square blocks, cubic schedule (Sanh et al. 2020)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = "fraction of heads or blocks kept along the schedule",
+};

@@ -136,7 +136,23 @@ static hs_status run(hs_prune_ctx *c)
     return HS_OK;
 }
 
-const hs_method hs_method_papa = {"papa",
-                                  "replace the attention of round(ratio*N) heads by constant averaged matrices; "
-                                  "no head removed (Hassid et al. 2022)",
-                                  settings, (int)(sizeof settings / sizeof settings[0]), run};
+/* Cost: the constant matrices are a forward pass over max_examples of the
+ * chosen split; the order is importance (3 passes) or N evaluations. */
+static double passes(const hs_cost_ctx *c)
+{
+    const double avg_n = fmin(hs_cost_setting(c, "max_examples"),
+                              (double)(hs_cost_choice_is(c, "split", "prune") ? c->n_prune : c->n_train));
+    const double order = hs_cost_choice_is(c, "order", "static_loss") ? c->N : 3;
+    return order + (c->n_prune > 0 ? avg_n / (double)c->n_prune : 1);
+}
+
+const hs_method hs_method_papa = {
+    .name = "papa",
+    .summary = "replace the attention of round(ratio*N) heads by constant averaged matrices; "
+               "no head removed (Hassid et al. 2022)",
+    .settings = settings,
+    .n_settings = (int)(sizeof settings / sizeof settings[0]),
+    .run = run,
+    .passes = passes,
+    .curve_label = NULL,
+};

@@ -15,4 +15,12 @@ static hs_status run(hs_prune_ctx *c)
     return HS_OK;
 }
 
-const hs_method hs_method_random = {"random", "uniformly random heads (seeded)", NULL, 0, run};
+const hs_method hs_method_random = {
+    .name = "random",
+    .summary = "uniformly random heads (seeded)",
+    .settings = NULL,
+    .n_settings = 0,
+    .run = run,
+    .passes = hs_cost_none,
+    .curve_label = NULL,
+};

@@ -381,70 +381,17 @@ int hs_sweep_diff(const hs_sweep *a, const hs_sweep *b, char *buf, size_t n)
 
 /* --- cost -------------------------------------------------------------------- */
 
-/* Setting `name` of a method entry, or def when the method has no such
- * setting (the tables may change under this estimate). */
-static double setting_or(const hs_sweep_method *e, const char *name, double def)
-{
-    const int i = hs_setting_index(e->method, name);
-    return i >= 0 ? e->set.v[i] : def;
-}
-
-/* Choice index of `name` whose choice name is `choice`: 1 if set to it. */
-static int choice_is(const hs_sweep_method *e, const char *name, const char *choice)
-{
-    const int i = hs_setting_index(e->method, name);
-    if (i < 0 || e->method->settings[i].type != HS_SET_CHOICE) return 0;
-    return !strcmp(e->method->settings[i].choices[(int)e->set.v[i]], choice);
-}
-
+/* Each method states its own passes (method.h); the registry test checks
+ * that every registered method has them, so no name falls to a default. */
 double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const hs_config *cfg, long n_prune,
                               long n_train)
 {
     const hs_sweep_method *e = &sw->methods[method];
-    const char *name = e->method->name;
     const double N = (double)cfg->layers * cfg->heads;
-    const double k = (double)lround(sw->ratios[ratio] * N);
-    if (!strcmp(name, "random") || !strcmp(name, "magnitude")) return 0;
-    if (!strcmp(name, "michel")) {
-        /* importance = forward + backward over the prune split (3 passes),
-         * once or before every step; one evaluation before and after each step */
-        double step = lround(setting_or(e, "step_fraction", 0.1) * N);
-        if (step < 1) step = 1;
-        const double steps = ceil(k / step);
-        const int re = setting_or(e, "reestimate", 0) != 0;
-        return 3.0 * (re && steps > 0 ? steps : 1) + (1 + steps);
-    }
-    if (!strcmp(name, "greedy")) {
-        if (k == 0) return 0;
-        const double m = setting_or(e, "lazy", 0);
-        if (m <= 0 || m >= N - 1) return 1 + k * N - k * (k - 1) / 2; /* exact: every remaining head per round */
-        return 1 + N + (k - 1) * fmin(m, N - k + 1);                 /* lazy: the m best re-evaluated */
-    }
-    if (!strcmp(name, "astar")) /* the search stops at its evaluation budget at the latest */
-        return k == 0 ? 0 : setting_or(e, "max_evals", 200);
-    if (!strcmp(name, "layerdrop")) /* contribution: one forward pass; fixed orders: none */
-        return choice_is(e, "strategy", "contribution") ? 1 : 0;
-    if (!strcmp(name, "papa")) {
-        /* the constant matrices: a forward pass over max_examples of the
-         * chosen split; the order: importance (3 passes) or N evaluations */
-        const double avg_n = fmin(setting_or(e, "max_examples", 2000),
-                                  (double)(choice_is(e, "split", "prune") ? n_prune : n_train));
-        const double order = choice_is(e, "order", "static_loss") ? N : 3;
-        return order + (n_prune > 0 ? avg_n / (double)n_prune : 1);
-    }
-    if (!strcmp(name, "l0") || !strcmp(name, "movement")) {
-        /* `steps` forward + backward passes of one run.batch of training
-         * examples (nothing at k = 0), in prune-split passes */
-        if (k == 0 || n_prune <= 0) return 0;
-        return 3.0 * setting_or(e, "steps", 500) * sw->batch / (double)n_prune;
-    }
-    if (!strcmp(name, "mae")) {
-        /* `steps` training steps of one run.batch (forward + backward; the
-         * gate networks are small beside the model), then the evaluation */
-        if (n_prune <= 0) return 1;
-        return 3.0 * setting_or(e, "steps", 1000) * sw->batch / (double)n_prune;
-    }
-    return 1; /* a method this table does not know yet */
+    const hs_cost_ctx c = {e->method, &e->set, N, (double)lround(sw->ratios[ratio] * N), sw->batch, n_prune,
+                           n_train};
+    HS_ASSERT(e->method->passes);
+    return e->method->passes(&c);
 }
 
 double hs_sweep_base_flops(const hs_sweep *sw, int task, const hs_task *t)
