@@ -122,7 +122,7 @@ static void check_model(const char *label, const hs_config *cfg, const hs_batch 
         }
     }
 
-    /* METHODS.md §0.2: for g ≠ 0, ∂L/∂g_j = (1/g_j) Σ_{rows of head j, o} Wo ⊙ ∂L/∂Wo */
+    /* docs/methods.md, the gate-gradient identity: for g ≠ 0, ∂L/∂g_j = (1/g_j) Σ_{rows of head j, o} Wo ⊙ ∂L/∂Wo */
     const int d = cfg->d_model, H = cfg->heads, dh = d / H;
     double worst = 0;
     int n_checked = 0;
@@ -144,7 +144,7 @@ static void check_model(const char *label, const hs_config *cfg, const hs_batch 
     hs_model_destroy(&m);
 }
 
-/* Per-example gates through the model's gate hook (MAE, METHODS.md §8):
+/* Per-example gates through the model's gate hook (MAE, docs/methods.md "mae"):
  * G[l][b][j] = base[l][b][j] + 0.3·tanh(mean over row b's valid positions of
  * column 3j mod d of the layer input), so the core's ∂L/∂G (a.gate_ex) is
  * checked against finite differences on base, and every parameter's gradient

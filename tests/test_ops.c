@@ -1,4 +1,4 @@
-/* test_ops.c — the optimised paths against their naive references (STYLE 5)
+/* test_ops.c — the optimised paths against their naive references (docs/design.md, "Code conventions")
  * and the small building blocks: sgemm matmul forward/backward vs triple
  * loops on odd shapes, the RNG's determinism and moments, the LR schedule
  * and allocation failure handling. */

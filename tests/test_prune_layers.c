@@ -1,10 +1,10 @@
-/* test_prune_layers.c — `layerdrop` and `papa` (METHODS.md §9, §7) and the
+/* test_prune_layers.c — `layerdrop` and `papa` (docs/methods.md "layerdrop", "papa") and the
  * static-head support they rely on (shrink.c, the attention core's static
  * path).
  *
  * layerdrop: K = 0 is the unpruned model bit for bit; the dropped index sets
  * of every fixed strategy for L = 2, 4, 6, 12 and every K match the table
- * derived from §9.1 (layerdrop.c states the rules); K = round(r·L); a
+ * derived from the paper (layerdrop.c states the rules); K = round(r·L); a
  * dropped layer is the identity on the residual; `contribution` drops a layer
  * planted to be the identity (Wo, bo, W2, b2 zero) first; the framework's
  * head and parameter counts.
@@ -109,7 +109,7 @@ static size_t logits_len(const hs_model *m) { return (size_t)m->R * m->cfg.n_out
 
 /* ---- layerdrop ------------------------------------------------------------ */
 
-/* METHODS §9.1 as 0-indexed bit strings (char l = '1': layer l dropped), K = 0..L. */
+/* docs/methods.md "layerdrop" as 0-indexed bit strings (char l = '1': layer l dropped), K = 0..L. */
 static const struct {
     int L;
     const char *strategy;
@@ -190,7 +190,7 @@ static void test_layerdrop_tables(const hs_task *t)
                 imp_ok &= imp[i] == imp[(i / H) * H] && ((imp[i] < K) == (m->layer_off[i / H] != 0));
             }
         }
-        tap_ok(!bad && mask_ok && imp_ok, "layerdrop %s%s, L = %d: dropped sets for K = 0..%d match §9.1%s%s",
+        tap_ok(!bad && mask_ok && imp_ok, "layerdrop %s%s, L = %d: dropped sets for K = 0..%d match the table%s%s",
                drop_table[r].strategy, drop_table[r].odd ? " (odd)" : "", L, L, mask_ok ? "" : " (mask wrong)",
                imp_ok ? "" : " (importance wrong)");
         hs_batch_buf_free(&bb);

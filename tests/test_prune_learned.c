@@ -1,16 +1,16 @@
-/* test_prune_learned.c — `l0` and `movement` (METHODS.md §4–§6) and
+/* test_prune_learned.c — `l0` and `movement` (docs/methods.md "l0", "movement") and
  * distillation during fine-tuning:
  *
  *  - the hard-concrete sampler against its closed-form CDF (Kolmogorov–Smirnov
  *    distance over 20000 draws, point masses at 0 and 1 included), the
  *    expected-L0 formula against the Monte-Carlo rate of open gates, the
- *    reference values of §4.5, and a KS check that does reject a wrong a;
+ *    reference values of docs/methods.md "l0", and a KS check that does reject a wrong a;
  *  - finite differences: ∂z/∂a of the reparameterised sample, the Lagrangian
  *    term's gradient, ∂L/∂a through a model, and the straight-through score
  *    increments of movement (head gates, and a block's mask value);
  *  - the Lagrangian run ends at exactly k heads removed for several k, and
  *    ratio 0 is the unpruned model;
- *  - the cubic schedule: §6.2's table, exact counts at every step for many
+ *  - the cubic schedule: docs/methods.md's table, exact counts at every step for many
  *    (n, k, T), and the top-k masks a real run used at every step (curve);
  *  - movement with frozen weights: the scores equal an independent
  *    re-computation of −Σ ∂L/∂g (heads) and −Σ W⊙∂L/∂(W⊙M) (blocks);
@@ -108,12 +108,12 @@ static double ks_distance(const double *z, int n, double a, double beta)
 
 static void test_hard_concrete(void)
 {
-    /* §4.5 reference values */
+    /* reference values (docs/methods.md "l0") */
     const double l11 = log(11.0);
     tap_ok(fabs(hs_hc_p_open(0, 2.0 / 3) - 0.8318) < 1e-4 && fabs(1 - hs_hc_cdf(0.999999999, 0, 2.0 / 3) - 0.1682) < 1e-4 &&
                fabs(hs_hc_p_open(0, 1.0 / 3) - 0.6898) < 1e-4 && fabs(hs_hc_p_open(-1.5986, 2.0 / 3) - 0.5) < 1e-4,
            "hard concrete: P_open(0) = 0.8318 and P(z=1) = 0.1682 at beta 2/3, P_open(0) = 0.6898 at beta 1/3, "
-           "P_open(-1.5986) = 0.5 (METHODS.md 4.5)");
+           "P_open(-1.5986) = 0.5 (docs/methods.md)");
     tap_ok(hs_hc_test_gate(-l11 - 1e-9) == 0 && hs_hc_test_gate(l11 + 1e-9) == 1 && hs_hc_test_gate(-l11 + 1e-3) > 0 &&
                hs_hc_test_gate(l11 - 1e-3) < 1,
            "hard concrete: the test-time gate is 0 exactly for a <= -log 11 and 1 for a >= log 11");
@@ -283,13 +283,13 @@ static void test_l0_runs(const hs_model *base, const hs_task *t)
 
 static void test_schedule(void)
 {
-    /* METHODS.md §6.2: T = 1000, w = 100 (t_i = 100, t_f = 200), keep 1 → 0.15 */
+    /* docs/methods.md "movement": T = 1000, w = 100 (t_i = 100, t_f = 200), keep 1 → 0.15 */
     const long steps[] = {0, 100, 101, 250, 400, 550, 700, 701, 800, 801, 999};
     const double want[] = {1.0, 1.0, 0.9964, 0.5623, 0.3086, 0.1887, 0.1525, 0.15240, 0.15, 0.15, 0.15};
     double worst = 0;
     for (int i = 0; i < 11; i++) worst = fmax(worst, fabs(hs_cubic_keep(steps[i], 1000, 100, 200, 0.15) - want[i]));
     tap_ok(worst < 6e-5 && hs_cubic_keep(801, 1000, 100, 200, 0.15) == 0.15 && hs_cubic_keep(100, 1000, 100, 200, 0.15) == 1,
-           "cubic schedule: the values of METHODS.md 6.2 (max err %.1e; keep_f from step T - t_f = 800 on — the "
+           "cubic schedule: the values of docs/methods.md (max err %.1e; keep_f from step T - t_f = 800 on — the "
            "table's '701 -> 0.15' is 0.1524 by its own formula)", worst);
 
     /* exact counts at every step, for many (n, k, T, t_i, t_f) */

@@ -1,4 +1,4 @@
-/* test_prune_mae.c — `mae` (METHODS.md §8), in double precision (this binary
+/* test_prune_mae.c — `mae` (docs/methods.md "mae"), in double precision (this binary
  * compiles the core, tasks and pruning stack with -DHS_REAL_DOUBLE):
  *  - the expert sets: sizes, every expert keeps H − k heads, every head kept
  *    equally often (full C(H,k) sets and the rotating blocks);

@@ -4,7 +4,7 @@
  * Each fixture (classifier, causal LM, image model with patch embedding)
  * holds a checkpoint (/model, read with the real loader), a batch with padding, and the expected logits, loss and every gradient
  * including ∂L/∂gates. Tolerance: max-abs difference ≤ 1e-4 per tensor
- * (STYLE.md). Justification: the C model is float32 (unit roundoff 6e-8);
+ * (docs/design.md, "Code conventions"). Justification: the C model is float32 (unit roundoff 6e-8);
  * with values O(1) and reductions over ≤ 24 terms through ~10 dependent ops
  * the expected error is ~1e-6, and real mistakes are O(gradient) ≥ 1e-2. */
 #include <math.h>

@@ -1,4 +1,4 @@
-/* alloc.h — all heap allocation goes through here (STYLE 17).
+/* alloc.h — all heap allocation goes through here (docs/design.md, "Code conventions").
  *
  * Sizes are checked for zero and n*size overflow; a failure records the size
  * in the pending error. A test hook fails the Nth allocation so out-of-memory

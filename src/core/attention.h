@@ -1,6 +1,6 @@
 /* attention.h — the shared attention core: multi-head self-attention with
  * per-head gates, forward and backward. Every pruning method goes through
- * this one implementation (DESIGN.md, "The model"):
+ * this one implementation (docs/design.md, "The shared attention core"):
  *
  *   q,k,v = a Wq + bq, a Wk + bk, a Wv + bv      a[B·T][d], W[d][H·dh]
  *                                                (one product with W packed [d][3·H·dh])
@@ -14,7 +14,7 @@
  *
  * The head count H may be smaller than d/dh: a physically pruned layer keeps
  * only its surviving heads' columns (and Wo rows); H = 0 adds only bo
- * (METHODS.md §0.3). A head marked static (PAPA) uses a constant attention
+ * (docs/methods.md, "Shared conventions"). A head marked static (PAPA) uses a constant attention
  * matrix C_j instead of softmax(q kᵀ): P_j = C_j restricted to the visible keys
  * of each row and renormalised (uniform where C_j's row is zero there).
  */
@@ -27,7 +27,7 @@
  * biases [H·dh], Wo [H·dh][d], bo [d], gates [H]. For the forward pass,
  * is_static [H] (or NULL) marks PAPA heads whose constant matrices are
  * static_att [H][Tc][Tc] (Tc ≥ T); both are ignored in gradient structs.
- * gates_ex [B][H] (or NULL): per-example gates (MAE, METHODS.md §8) used
+ * gates_ex [B][H] (or NULL): per-example gates (MAE, docs/methods.md "mae") used
  * instead of gates [H] — row b's context of head j is multiplied by
  * gates_ex[b·H + j]; backward's scr->gate_ex is then ∂L/∂gates_ex and
  * g->gates receives nothing (gates [H] are not read). Ignored in gradient

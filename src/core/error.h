@@ -6,7 +6,7 @@
  * until hs_error_clear. User-facing reporting (prefix, exit status) lives in
  * the CLI; exit status 2 means "bad input", see hs_status_exit_code.
  *
- * Rule (STYLE 10): always-on input checks return HS_ERR_INPUT with a message
+ * Rule (docs/design.md, "Code conventions"): always-on input checks return HS_ERR_INPUT with a message
  * naming the thing and what was expected; HS_ASSERT is for internal invariants
  * only and aborts. */
 #ifndef HS_CORE_ERROR_H

@@ -1,5 +1,5 @@
 /* model.c — parameter table, init, forward and backward of the transformer
- * (see model.h and DESIGN.md "The model"). One training step at the bench's
+ * (see model.h and docs/design.md "The model"). One training step at the bench's
  * M shape (d 128, L 4, B·T 2048) is ~10 gemms per layer plus row loops. */
 #include "model.h"
 

@@ -1,13 +1,13 @@
-/* model.h — the transformer of DESIGN.md ("The model"), its parameter table,
+/* model.h — the transformer of docs/design.md ("The model"), its parameter table,
  * and its forward/backward pass.
  *
  * All parameters live in one contiguous buffer `params`, gradients in `grads`
- * with the identical layout (STYLE 1); named views (m->p.wq, m->g.wq) point
+ * with the identical layout (docs/design.md, "Code conventions"); named views (m->p.wq, m->g.wq) point
  * into them. Per-layer tensors are stored [L][...] contiguously, which is also
  * the checkpoint layout. Activations live in one arena sized by
  * hs_model_setup_batch for at most (B, T); forward/backward never allocate.
  *
- * Lifecycle (STYLE 14): hs_model_create (shape, allocates parameters)
+ * Lifecycle (docs/design.md, "Code conventions"): hs_model_create (shape, allocates parameters)
  *   → hs_model_init_weights (seeded) or a checkpoint load
  *   → hs_model_setup_batch → forward / backward … → hs_model_destroy.
  */
@@ -135,7 +135,7 @@ typedef struct {
     const int *types;     /* [B][T] token types 0..type_vocab-1 (sentence pairs), NULL = all 0 */
 } hs_batch;
 
-/* Per-example head gates from the layer input (MAE, METHODS.md §8). With
+/* Per-example head gates from the layer input (MAE, docs/methods.md "mae"). With
  * m->gate_hook set, forward calls forward() at every layer l it runs, before
  * the attention, with the batch and that layer's input res_in [B·T][d]; it
  * writes gates [B][H] (into m->a.ex_gates), which replace m->p.gates of layer
@@ -197,7 +197,7 @@ hs_status hs_model_create(hs_model **out, const hs_config *cfg);
  * attributes claim. */
 void hs_model_table(const hs_config *cfg, hs_tensor_info info[HS_NUM_PARAMS], size_t *num_params);
 
-/* DESIGN.md init: N(0, 0.02) matrices and embeddings, Wo and W2 scaled by
+/* docs/design.md init: N(0, 0.02) matrices and embeddings, Wo and W2 scaled by
  * 1/√(2L), zero biases, LN gains 1, gates 1. Deterministic given the key. */
 void hs_model_init_weights(hs_model *m, uint64_t key);
 

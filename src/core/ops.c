@@ -62,7 +62,7 @@ void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_rea
         }
 }
 
-/* Fixed-order sums (STYLE: reproducible to the bit). Eight interleaved
+/* Fixed-order sums (docs/design.md, "Determinism"). Eight interleaved
  * partial sums, the tail into lane 0, then the lanes pairwise: the order is
  * written in the source, so every build and CPU gives the same bits, and the
  * compiler may still run the lanes as one SIMD register. */

@@ -1,7 +1,7 @@
 /* ops.h — the elementwise and matrix operations of the transformer.
  *
  * Each op is a _forward/_backward pair of plain functions over raw pointers
- * with explicit dims (STYLE 4). Row-major; y = x W + b with W stored [in][out].
+ * with explicit dims (docs/design.md, "Code conventions"). Row-major; y = x W + b with W stored [in][out].
  * Backward functions ACCUMULATE (+=) into weight and bias gradients and into
  * dinp, except where a comment says "writes". Shapes are in brackets. */
 #ifndef HS_CORE_OPS_H
@@ -14,7 +14,7 @@
 /* out[N][O] (=, or += when accumulate) inp[N][K] · w[K][O] + bias[O] (bias may be NULL). */
 void hs_matmul_forward(hs_real *out, const hs_real *inp, const hs_real *w, const hs_real *bias,
                        int N, int K, int O, int accumulate);
-/* Reference triple loop with the same contract, for tests (STYLE 5). */
+/* Reference triple loop with the same contract, for tests (docs/design.md, "Code conventions"). */
 void hs_matmul_forward_naive(hs_real *out, const hs_real *inp, const hs_real *w,
                              const hs_real *bias, int N, int K, int O, int accumulate);
 /* dinp[N][K] (+= when dinp_accumulate, else =) dout·wᵀ (dinp may be NULL),

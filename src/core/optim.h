@@ -1,5 +1,5 @@
 /* optim.h — AdamW with linear warm-up then linear decay, and global
- * gradient-norm clipping (DESIGN.md: betas 0.9/0.999, eps 1e-8, weight decay
+ * gradient-norm clipping (docs/design.md "The model": betas 0.9/0.999, eps 1e-8, weight decay
  * on the linear-layer matrices only, clip 1.0). State is two buffers laid out
  * like the model's parameter buffer. */
 #ifndef HS_CORE_OPTIM_H
@@ -16,7 +16,7 @@ typedef struct {
     long total_steps;    /* decays linearly to 0 at this step */
 } hs_adamw_config;
 
-/* The defaults of DESIGN.md (lr 1e-3, weight decay 0.01, clip 1.0). */
+/* The defaults of docs/design.md (lr 1e-3, weight decay 0.01, clip 1.0). */
 hs_adamw_config hs_adamw_defaults(long total_steps);
 
 typedef struct {

@@ -1,4 +1,4 @@
-/* astar.c — `astar` (after Parnami, Singh, Joshi 2021; METHODS.md §10,
+/* astar.c — `astar` (after Parnami, Singh, Joshi 2021; docs/methods.md "astar",
  * exact-count variant, [recon] — our design, the paper has no code): a
  * best-first search over sets P of removed heads for a set with |P| = k
  * minimising the prune-split loss V(P).

@@ -1,5 +1,5 @@
 /* greedy.c — `greedy` (AxFormer-style accuracy-driven pruning, Nagarajan et
- * al. 2020; METHODS.md §11.1, [recon]): starting from the full model, remove
+ * al. 2020; docs/methods.md "greedy", [recon]): starting from the full model, remove
  * one head at a time, each time the head whose removal costs least on the
  * prune split, until k heads are gone.
  *

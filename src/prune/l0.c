@@ -1,11 +1,11 @@
 /* l0.c — `l0`: a hard-concrete gate per head with an expected-L0 constraint
- * (Voita et al. 2019 on Louizos et al. 2018; METHODS.md §4), driven to an
+ * (Voita et al. 2019 on Louizos et al. 2018; docs/methods.md "l0"), driven to an
  * exact head count by the Lagrangian of CoFi (Xia et al. 2022, after Wang et
- * al. 2020; §5.2, §5.5), then fixed deterministically.
+ * al. 2020), then fixed deterministically.
  *
  * Per head a parameter a = log α (init `init`; P_open = sigmoid(a + β·log 11),
  * 0.99 at the default 3 with β = 2/3). Each step draws one noise value u per
- * head, shared by the whole batch (§13.11), sets the gates to
+ * head, shared by the whole batch (as Voita and CoFi), sets the gates to
  * z = hs_hc_sample(a, β, u) (learned.h), and runs a forward + backward pass on
  * training batch 2^32 + step (far from the base model's batches); ∂L/∂z from
  * the backward is chained to a through ∂z/∂a. The constraint is on the
@@ -18,20 +18,20 @@
  * a is minimised by Adam (rate lr, betas 0.9/0.999, eps 1e-8, no decay,
  * constant rate); λ1, λ2 start at 0 and are maximised by Adam with a
  * sign-flipped step (rate lambda_lr, same betas) — what the CoFi code does
- * with a negative learning rate (§5.2). With train_model the model's weights
+ * with a negative learning rate. With train_model the model's weights
  * take an AdamW step on the same task loss every step (peak model_lr, warm-up
- * steps/10 then linear decay, DESIGN.md defaults otherwise), as in Voita et
+ * steps/10 then linear decay, the model defaults otherwise), as in Voita et
  * al.; without it only the gates learn.
  *
  * At the end the N − k heads with the largest a are kept, gates exactly 1,
  * the rest 0 (ties: the lowest flat index goes first) — the deterministic fix
- * of §4.3(b), so exactly k heads go whatever the Lagrangian reached.
+ * of Voita's gates, so exactly k heads go whatever the Lagrangian reached.
  * Outputs: importance = final a (log α; Voita's deterministic test-time gate,
  * hs_hc_test_gate, is 0 for a ≤ −log 11 ≈ −2.398 and 1 for a ≥ log 11, so the
  * heads already closed or open before the fix can be counted from it);
  * curve = the expected sparsity 1 − f, before the update of
  * every ceil(steps/127)-th step and once after the last (≤ 128 points).
- * k = 0 trains nothing (ratio 0 is the unpruned model, §0.5).
+ * k = 0 trains nothing (ratio 0 is the unpruned model).
  * Cost: `steps` forward + backward passes of one batch (+ the AdamW step). */
 #include <math.h>
 #include <string.h>

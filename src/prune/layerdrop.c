@@ -1,12 +1,12 @@
 /* layerdrop.c — `layerdrop` (Sajjad, Dalvi, Durrani, Nakov, CSL 2023;
- * METHODS.md §9): whole layers are dropped, K = round(ratio · L) of them, so
+ * docs/methods.md "layerdrop"): whole layers are dropped, K = round(ratio · L) of them, so
  * the heads removed are K·H rather than round(ratio · N) — the documented
  * exception to the head-count rule (ratios that are not multiples of 1/L
  * round to the nearest reachable K). A dropped layer is the identity on the
  * residual stream (pre-LN: nothing else to skip; the final LN stays): the
  * method sets model->layer_off[l] = 1 and the mask of all its heads to 0.
  *
- * Strategies (`strategy`); layers 1-indexed from the input side as in §9.1,
+ * Strategies (`strategy`); layers 1-indexed from the input side as in the paper,
  * 0-indexed in brackets. Each fixed strategy is a drop order over all L
  * layers and K takes its first K entries, so the dropped sets are nested:
  *   top        L, L−1, …, 1                 — drops L−K+1 … L   [L−K … L−1]

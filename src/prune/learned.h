@@ -1,6 +1,6 @@
 /* learned.h — the pieces of the learned-gate methods `l0` (l0.c) and
  * `movement` (movement.c) that tests check on their own: the hard-concrete
- * gate (METHODS.md §4.1), the cubic sparsity schedule (§6.2) and a top-k
+ * gate, the cubic sparsity schedule (docs/methods.md "l0", "movement") and a top-k
  * mask over double scores — and the training step both methods share. */
 #ifndef HS_PRUNE_LEARNED_H
 #define HS_PRUNE_LEARNED_H
@@ -38,13 +38,13 @@ double hs_hc_cdf(double x, double a, double beta);
 double hs_hc_test_gate(double a);
 
 /* The Lagrangian term of `l0` on the expected kept fraction f = Σ P_open(a_i)/N
- * (METHODS.md §5.2): returns λ1·(f − target) + λ2·(f − target)² and adds its
+ * (docs/methods.md "l0"): returns λ1·(f − target) + λ2·(f − target)² and adds its
  * gradient (λ1 + 2λ2·(f − target))·P_i(1 − P_i)/N to grad[i]; *f_out (if not
  * NULL) receives f. */
 double hs_l0_penalty(const double *a, int N, double beta, double target, double lam1, double lam2,
                      double *grad, double *f_out);
 
-/* The cubic schedule of Sanh et al. (METHODS.md §6.2), as a keep fraction:
+/* The cubic schedule of Sanh et al. (docs/methods.md "movement"), as a keep fraction:
  * keep_0 = 1 up to step t_i, keep_f after step total − t_f, and in between
  * keep_f + (1 − keep_f)·(1 − (step − t_i)/(total − t_i − t_f))³.
  * Needs total > t_i + t_f (the callers guarantee it). */

@@ -1,5 +1,5 @@
 /* mae.c — `mae`: a mixture of h−k heads (Peng, Schwartz, Li, Smith 2020;
- * METHODS.md §8). The mixture itself (experts, gate network, its backward)
+ * docs/methods.md "mae"). The mixture itself (experts, gate network, its backward)
  * is described in mae.h; this file also holds the method: starting from the
  * trained base model, train the mixture on the training split, then leave it
  * in the model (the gate hook) so that the framework's evaluations — the
@@ -11,7 +11,7 @@
  * fine-tuning's batches):
  *   bcd = true  — block coordinate descent: cycles of g_len "G steps" (only
  *                 the gate parameters φ move) then f_len "F steps" (only the
- *                 model θ moves). The seed note reports one G phase every 5
+ *                 model θ moves). A summary of the paper reports one G phase every 5
  *                 epochs, hence f_len = 5·g_len by default. Cycles start with
  *                 G: θ is already trained, φ is not.
  *   bcd = false — joint steps, both blocks every step (the paper's NoBCD).

@@ -1,5 +1,5 @@
 /* mae.h — the mixture of attention experts of `mae` (Peng, Schwartz, Li,
- * Smith 2020, "A Mixture of h−1 Heads is Better than h Heads"; METHODS.md §8).
+ * Smith 2020, "A Mixture of h−1 Heads is Better than h Heads"; docs/methods.md "mae").
  *
  * Every layer becomes a mixture of E experts; expert e keeps a fixed set S_e
  * of H − k heads, scaled by H/(H − k). A gating network per layer maps the
@@ -40,7 +40,7 @@ typedef struct {
     /* modes (the method flips them between training and evaluation) */
     int training;        /* 1 while training: the uniform gate samples (if sample) */
     int sample;          /* uniform gate, training: one random expert per example and layer (UNI-MAE) */
-    int argmax;          /* evaluation: only the arg-max expert (METHODS.md §8.3), no gradient */
+    int argmax;          /* evaluation: only the arg-max expert (docs/methods.md "mae"), no gradient */
     hs_rng rng;          /* the uniform gate's draws */
     /* φ, one buffer; per layer l (stride per_layer): W1 [d][hidden], b1
      * [hidden], W2 [hidden][E], b2 [E]. dphi has the same layout. */

@@ -1,4 +1,4 @@
-/* method.h — the pruning-method interface (DESIGN.md "prune/").
+/* method.h — the pruning-method interface (docs/methods.md).
  *
  * A method is a small table: a name, its settings (typed, ranged, with
  * defaults — the sweep file's method entry is validated against them, and an

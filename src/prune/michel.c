@@ -1,4 +1,4 @@
-/* michel.c — `michel` (Michel, Levy, Neubig 2019; METHODS.md §1): head
+/* michel.c — `michel` (Michel, Levy, Neubig 2019; docs/methods.md "michel"): head
  * importance I_h = E_x |∂L_x/∂g_h| over the prune split (per-example
  * absolute value; `abs = batch` takes it per batch instead), optionally ℓ2
  * normalised within each layer, heads removed in ascending order in steps of

@@ -1,10 +1,10 @@
 /* movement.c — `movement`: movement pruning (Sanh, Wolf, Rush 2020;
- * METHODS.md §6) at the granularity of whole heads or of square blocks of the
+ * docs/methods.md "movement") at the granularity of whole heads or of square blocks of the
  * attention matrices, with a straight-through top-k mask and the cubic
  * sparsity schedule.
  *
  * Scores start at 0 and accumulate the movement −W·∂L/∂W of every step (the
- * SGD-with-rate-1 form of §6.1: S(T) = −Σ_t W(t) ⊙ ∂L/∂W'(t); top-k is
+ * SGD-with-rate-1 form of the paper: S(T) = −Σ_t W(t) ⊙ ∂L/∂W'(t); top-k is
  * invariant to the scale, so no score learning rate is needed — the reference
  * code trains the scores with AdamW at 1e-2 instead, which reweights steps).
  * Step `st` (batch 2^32 + st of the training split, run.batch examples) uses
@@ -12,14 +12,14 @@
  * t_f, units, final) units — none up to t_i = floor(warmup_fraction·steps),
  * all of them after steps − t_f (t_f = floor(cooldown_fraction·steps)),
  * cubic in between; both fractions are at most 0.45, so steps > t_i + t_f
- * always holds (§6.2's pitfall). Ties go by the lowest flat index (§0.5).
+ * always holds (the reference code does not check it). Ties go by the lowest flat index.
  * With train_model the weights take an AdamW step every step (peak model_lr,
  * warm-up steps/10 then linear decay) on the gradient of the masked model.
  *
  * granularity = head: one score per head; the mask is written as the gates.
  *   head_score = gate (default): the straight-through estimator on the gate,
- *     S_h −= ∂L/∂g_h (§6.3a) — equal to −Σ Wo⊙∂L/∂Wo over the head's rows
- *     while it is kept (§0.2), and still defined while it is masked (its
+ *     S_h −= ∂L/∂g_h — equal to −Σ Wo⊙∂L/∂Wo over the head's rows
+ *     while it is kept (the gate-gradient identity), and still defined while it is masked (its
  *     context is computed), so a masked head can come back;
  *   head_score = weights: S_h −= Σ W⊙∂L/∂W over the head's columns of Wq, Wk,
  *     Wv and rows of Wo (biases not scored); frozen while the head is masked.

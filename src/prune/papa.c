@@ -1,4 +1,4 @@
-/* papa.c — `papa` (Hassid et al., Findings EMNLP 2022; METHODS.md §7): the
+/* papa.c — `papa` (Hassid et al., Findings EMNLP 2022; docs/methods.md "papa"): the
  * selected heads keep Wv and Wo but their attention becomes a constant,
  * input-independent matrix. Nothing is removed: the mask stays all ones (the
  * constant heads still contribute); the method sets model->is_static and
@@ -14,7 +14,7 @@
  * distinct examples), prune = the prune split in order. Causal tasks count
  * only q ≤ p (the lower triangle; the attention is 0 above it anyway). Our
  * tasks put CLS/BOS at 0 and right-pad, so positions are aligned without
- * PAPA's two-segment preprocessing (§7.1), which is not done.
+ * PAPA's two-segment preprocessing, which is not done.
  *
  * n = round(ratio · N) heads become constant, in ascending order of
  * `order` (ties: lowest flat index first):
@@ -25,7 +25,7 @@
  *   static_loss  [recon] prune-split loss with that head alone made constant
  *                minus the base loss (N evaluations): a direct measure of how
  *                willing a head is to be constant.
- * The paper's own order (§7.2: per-head mixing logits λ trained with the
+ * The paper's own order (per-head mixing logits λ trained with the
  * model frozen) is not implemented: it needs ∂L/∂λ through a mixed
  * σ(λ)·A + (1 − σ(λ))·C attention, which the shared core does not expose.
  * importance = the ordering scores (higher = kept dynamic longer).

@@ -1,4 +1,4 @@
-/* shrink.h — physical removal of pruned heads (METHODS.md §0.3).
+/* shrink.h — physical removal of pruned heads (docs/methods.md, "Shared conventions").
  *
  * From a model and a head mask, builds per-layer compact attention weights
  * holding only the surviving heads: columns j·dh… of Wq, Wk, Wv and entries

@@ -1,5 +1,5 @@
 /* h5util.h — the HDF5 boundary: every HDF5 call's failure becomes an
- * hs_status with a message naming the file/object (STYLE 11). HDF5's own
+ * hs_status with a message naming the file/object (docs/design.md, "Code conventions"). HDF5's own
  * error stack printing is switched off by hs_h5_init; we report instead. */
 #ifndef HS_STORE_H5UTIL_H
 #define HS_STORE_H5UTIL_H

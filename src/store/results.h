@@ -1,4 +1,4 @@
-/* results.h — the sweep's one results file (DESIGN.md "The results file";
+/* results.h — the sweep's one results file (docs/design.md "The results file";
  * layout in docs/results-format.md).
  *
  * Root attributes: format "headsweep-results", format_version, tool_version,

@@ -1,5 +1,5 @@
 /* config.h — a sweep file (libconfig) parsed, validated and expanded into its
- * grid (DESIGN.md "The sweep file", "Grid, dependencies, determinism";
+ * grid (docs/design.md "The grid", "Determinism";
  * every setting is documented in docs/sweep-file.md).
  *
  * hs_sweep_load reads the file, checks every setting (type, range, choice,
@@ -164,7 +164,7 @@ hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_con
 
 hs_config hs_sweep_model_config(const hs_sweep *sw, int task, const hs_task *t);
 
-/* AdamW settings of the task's base training (DESIGN.md betas/eps). */
+/* AdamW settings of the task's base training (docs/design.md "The model": betas/eps). */
 hs_adamw_config hs_sweep_adamw(const hs_sweep *sw, int task);
 
 /* Options of every point (finetune.*, kd.*, run.batch, run.latency_repeats). */

@@ -1,4 +1,4 @@
-/* task.h — the one task interface (DESIGN.md "tasks/").
+/* task.h — the one task interface (docs/design.md, "Layers").
  *
  * A task is opened from a spec (the sweep file's task entry, or flags of
  * `headsweep train`), materialises its three splits in memory, declares the
