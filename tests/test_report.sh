@@ -109,7 +109,7 @@ render() {
         --user-data-dir="$prof" --virtual-time-budget=15000 --dump-dom "file://$1" >"$2" 2>"$2.err"
 }
 if [ -z "$chrome" ]; then
-    skip "Chromium rendering: chromium is not installed (Debian package chromium; scripts/setup installs it for the tests)"
+    skip "Chromium rendering: chromium is not installed (Debian package chromium; scripts/setup --tests installs it)"
     skip "Chromium screenshot: chromium is not installed"
     skip "Chromium, hostile page: chromium is not installed"
 else
