@@ -278,9 +278,60 @@ static void test_registry(void)
            "an unknown name is not found; the names list comes from the registry: %s", hs_method_names());
 }
 
+/* The task-kind registry: what config.c, the canonical text, checkpoint
+ * attributes and `train` read. A kind's settings must all be known fields
+ * and its required one among them; a kind not in it is an error everywhere. */
+static void test_kinds(void)
+{
+    int nk, nf, complete = 1, fields_ok = 1, used_all = 1;
+    const hs_task_kind *k = hs_task_kinds(&nk);
+    const hs_task_field *f = hs_task_fields(&nf);
+    for (int i = 0; i < nk; i++) {
+        complete &= k[i].name && k[i].summary && k[i].open && k[i].fields && k[i].required &&
+                    hs_task_kind_find(k[i].name) == &k[i] && !strcmp(hs_task_kind_names()[i], k[i].name) &&
+                    hs_task_kind_has(&k[i], k[i].required);
+        for (int j = 0; k[i].fields[j]; j++) fields_ok &= hs_task_field_find(k[i].fields[j]) != NULL;
+    }
+    for (int i = 0; i < nf; i++) {
+        int used = 0;
+        for (int j = 0; j < nk; j++) used |= hs_task_kind_has(&k[j], f[i].name);
+        used_all &= used && hs_task_field_find(f[i].name) == &f[i] && f[i].help &&
+                    (f[i].type != HS_TF_CHOICE || (f[i].choices && f[i].choices[0]));
+    }
+    tap_ok(nk == 4 && complete && hs_task_kind_names()[nk] == NULL,
+           "all %d kinds have a name, summary, entry point and a required setting among their own", nk);
+    tap_ok(fields_ok && used_all, "every kind setting is in the field table, each field belongs to a kind");
+    tap_ok(!strcmp(hs_task_kind_list(), "synthetic, tsv, images, lm") && hs_task_kind_find("video") == NULL,
+           "the kind list comes from the registry: %s", hs_task_kind_list());
+    hs_task *t = NULL;
+    const hs_task_spec spec = {.name = "v", .kind = "video"};
+    hs_status s = hs_task_open(&t, &spec);
+    tap_ok(s == HS_ERR_INPUT && !t && strstr(hs_error_message(), "unknown kind 'video' (expected one of synthetic"),
+           "opening an unknown kind is an error: %s", hs_error_message());
+    hs_error_clear();
+    /* the canonical text of a sweep whose task kind is not registered is an
+     * error (it once fell through to the lm settings) */
+    hs_sweep sw;
+    if (!load(&sw, NULL, NULL)) return;
+    char *canon = NULL;
+    tap_ok(hs_sweep_canonical(&sw, &canon) == HS_OK && strstr(canon, "task maj.generator = \"majority\"\n"),
+           "a registered kind's canonical text lists its settings");
+    hs_free(canon);
+    canon = NULL;
+    const char *kind = sw.tasks[0].spec.kind;
+    sw.tasks[0].spec.kind = "video";
+    s = hs_sweep_canonical(&sw, &canon);
+    tap_ok(s == HS_ERR_INPUT && !canon && strstr(hs_error_message(), "unknown kind 'video'"),
+           "an unregistered kind in the canonical text is an error: %s", hs_error_message());
+    hs_error_clear();
+    sw.tasks[0].spec.kind = kind;
+    hs_sweep_free(&sw);
+}
+
 int main(void)
 {
     test_registry();
+    test_kinds();
     test_order();
     test_fingerprint();
     test_errors();

@@ -15,26 +15,12 @@
 #include "cli.h"
 #include "task_attrs.h"
 
-static const char help[] =
+static const char help_head[] =
     "usage: headsweep train --out FILE.h5 [options]\n\n"
     "Trains one transformer on a task, reports its metric on the test split and\n"
     "saves the checkpoint.\n\n"
-    "task (see docs/tasks.md):\n"
-    "  --kind K           synthetic | tsv | images | lm [synthetic]\n"
-    "  --name NAME        task name, part of every random stream [the generator or kind]\n"
-    "  --generator G      synthetic: copy reverse sort induction dyck majority [majority]\n"
-    "  --task G           same as --generator\n"
-    "  --seq-len N        synthetic, lm: positions including CLS/BOS\n"
-    "  --symbols N        synthetic: alphabet size\n"
-    "  --brackets N       dyck: bracket kinds\n"
-    "  --n-train N --n-prune N --n-test N   synthetic, lm: examples per split (images: --n-train caps training)\n"
-    "  --path P           tsv: folder with train.tsv and dev.tsv; images: folder of IDX files; lm: text file\n"
-    "  --tokenizer T      tsv: byte | word | pretrained [byte; pretrained with --pretrained]\n"
-    "  --max-len N        tsv: positions including CLS (longer texts are truncated)\n"
-    "  --vocab-size N     tsv word tokenizer: words kept\n"
-    "  --min-count N      tsv word tokenizer: minimum count in the training split\n"
-    "  --prune-fraction X tsv, images: share of the training file held out for pruning\n"
-    "  --patch N          images: patch side in pixels\n"
+    "task (see docs/tasks.md):\n";
+static const char help_tail[] =
     "  --data-seed N      seed of the task's data [the training seed]\n"
     "model:\n"
     "  --d-model N [32]  --heads N [4]  --layers N [2]  --d-ff N [4*d-model]\n"
@@ -51,6 +37,67 @@ static const char help[] =
     "  --group PATH       group inside it [/model]\n"
     "  --force            replace FILE.h5 if it exists\n";
 
+/* The task flags are the kind settings of the registry (tasks/kinds.c),
+ * named with '-' for '_': a setting added there is a flag here. */
+enum { MAX_FIELDS = 32 };
+static char field_flags[MAX_FIELDS][32];
+
+static const char *field_flag(int i, const hs_task_field *f)
+{
+    char *d = field_flags[i];
+    if (!d[0]) {
+        snprintf(d, sizeof field_flags[i], "%s", f->name);
+        for (char *c = d; *c; c++)
+            if (*c == '_') *c = '-';
+    }
+    return d;
+}
+
+static void print_help(void)
+{
+    fputs(help_head, stdout);
+    int nk, nf;
+    const hs_task_kind *k = hs_task_kinds(&nk);
+    const hs_task_field *f = hs_task_fields(&nf);
+    printf("  --kind K           ");
+    for (int i = 0; i < nk; i++) printf("%s%s", i ? " | " : "", k[i].name);
+    printf(" [synthetic]\n");
+    printf("  --name NAME        task name, part of every random stream [the generator or kind]\n");
+    for (int i = 0; i < nf; i++) {
+        char flag[64];
+        const char *var = f[i].type == HS_TF_REAL ? "X" : f[i].type == HS_TF_STR ? "P" : f[i].type == HS_TF_CHOICE ? "NAME" : "N";
+        snprintf(flag, sizeof flag, "--%.31s %s", field_flag(i, &f[i]), var);
+        printf("  %-18s ", flag);
+        for (int j = 0, any = 0; j < nk; j++)
+            if (hs_task_kind_has(&k[j], f[i].name)) printf("%s%s", any++ ? ", " : "", k[j].name);
+        printf(": ");
+        if (f[i].type == HS_TF_CHOICE)
+            for (int c = 0; f[i].choices[c]; c++) printf("%s%s", c ? " | " : "", f[i].choices[c]);
+        printf("%s%s\n", f[i].type == HS_TF_CHOICE ? " " : "", f[i].help);
+    }
+    printf("  --task NAME        same as --generator [majority]\n");
+    fputs(help_tail, stdout);
+}
+
+/* Reads flag value a into the spec field f. Choices are stored as given:
+ * the kind checks them and names the valid ones. */
+static hs_status set_field(const hs_task_field *f, const char *flag, const char *a, hs_task_spec *t)
+{
+    char *p = (char *)t + f->off;
+    long v;
+    switch (f->type) {
+    case HS_TF_STR:
+    case HS_TF_CHOICE: *(const char **)p = a; return HS_OK;
+    case HS_TF_INT:
+        HS_CHECK(hs_parse_long(flag, a, (long)f->lo, (long)f->hi, &v));
+        *(int *)p = (int)v;
+        return HS_OK;
+    case HS_TF_LONG: return hs_parse_long(flag, a, (long)f->lo, (long)f->hi, (long *)p);
+    case HS_TF_REAL: return hs_parse_double(flag, a, f->lo, f->hi, (double *)p);
+    }
+    return HS_OK;
+}
+
 typedef struct {
     hs_task_spec task;
     const char *out, *group, *pretrained;
@@ -62,23 +109,25 @@ typedef struct {
 
 static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
 {
-    enum { O_KIND = 256, O_NAME, O_GEN, O_SEQ, O_SYM, O_BRACK, O_NTRAIN, O_NPRUNE, O_NTEST, O_PATH,
-           O_TOK, O_MAXLEN, O_VOCAB, O_MINCOUNT, O_PFRAC, O_PATCH, O_DSEED, O_D, O_H, O_L, O_FF,
-           O_STEPS, O_BATCH, O_LR, O_WARM, O_WD, O_CLIP, O_SEED, O_LOG, O_OUT, O_GROUP, O_FORCE,
-           O_HELP, O_PRE };
-    static const struct option opts[] = {
-        {"kind", 1, 0, O_KIND},         {"name", 1, 0, O_NAME},        {"generator", 1, 0, O_GEN},
-        {"task", 1, 0, O_GEN},          {"seq-len", 1, 0, O_SEQ},      {"symbols", 1, 0, O_SYM},
-        {"brackets", 1, 0, O_BRACK},    {"n-train", 1, 0, O_NTRAIN},   {"n-prune", 1, 0, O_NPRUNE},
-        {"n-test", 1, 0, O_NTEST},      {"path", 1, 0, O_PATH},        {"tokenizer", 1, 0, O_TOK},
-        {"max-len", 1, 0, O_MAXLEN},    {"vocab-size", 1, 0, O_VOCAB}, {"min-count", 1, 0, O_MINCOUNT},
-        {"prune-fraction", 1, 0, O_PFRAC}, {"patch", 1, 0, O_PATCH},   {"data-seed", 1, 0, O_DSEED},
+    enum { O_KIND = 256, O_NAME, O_GEN, O_DSEED, O_D, O_H, O_L, O_FF, O_STEPS, O_BATCH, O_LR, O_WARM, O_WD,
+           O_CLIP, O_SEED, O_LOG, O_OUT, O_GROUP, O_FORCE, O_HELP, O_PRE, O_FIELD };
+    static const struct option fixed[] = {
+        {"kind", 1, 0, O_KIND},         {"name", 1, 0, O_NAME},        {"task", 1, 0, O_GEN},
+        {"data-seed", 1, 0, O_DSEED},
         {"d-model", 1, 0, O_D},         {"heads", 1, 0, O_H},          {"layers", 1, 0, O_L},
         {"d-ff", 1, 0, O_FF},           {"steps", 1, 0, O_STEPS},      {"batch", 1, 0, O_BATCH},
         {"lr", 1, 0, O_LR},             {"warmup", 1, 0, O_WARM},      {"weight-decay", 1, 0, O_WD},
         {"clip", 1, 0, O_CLIP},         {"seed", 1, 0, O_SEED},        {"log-every", 1, 0, O_LOG},
         {"out", 1, 0, O_OUT},           {"group", 1, 0, O_GROUP},      {"force", 0, 0, O_FORCE},
-        {"help", 0, 0, O_HELP},         {"pretrained", 1, 0, O_PRE},   {0, 0, 0, 0}};
+        {"help", 0, 0, O_HELP},         {"pretrained", 1, 0, O_PRE}};
+    enum { NFIXED = sizeof fixed / sizeof fixed[0] };
+    int nf;
+    const hs_task_field *fields = hs_task_fields(&nf);
+    HS_ASSERT(nf <= MAX_FIELDS);
+    struct option opts[NFIXED + MAX_FIELDS + 1];
+    memcpy(opts, fixed, sizeof fixed);
+    for (int i = 0; i < nf; i++) opts[NFIXED + i] = (struct option){field_flag(i, &fields[i]), 1, 0, O_FIELD + i};
+    opts[NFIXED + nf] = (struct option){0, 0, 0, 0};
     memset(o, 0, sizeof *o);
     o->task.kind = "synthetic";
     o->group = "/model";
@@ -98,27 +147,17 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
     opterr = 0;
     optind = 1;
     int c;
-    long v;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         const char *a = optarg;
         hs_task_spec *t = &o->task;
         switch (c) {
-        case O_KIND: t->kind = a; break;
+        case O_KIND:
+            if (!hs_task_kind_find(a))
+                return hs_error_set(HS_ERR_INPUT, "train: --kind '%s': expected one of %s", a, hs_task_kind_list());
+            t->kind = a;
+            break;
         case O_NAME: t->name = a; break;
         case O_GEN: t->generator = a; break;
-        case O_SEQ: HS_CHECK(hs_parse_long("--seq-len", a, 2, 4096, &v)); t->seq_len = (int)v; break;
-        case O_SYM: HS_CHECK(hs_parse_long("--symbols", a, 2, 65536, &v)); t->symbols = (int)v; break;
-        case O_BRACK: HS_CHECK(hs_parse_long("--brackets", a, 1, 16, &v)); t->brackets = (int)v; break;
-        case O_NTRAIN: HS_CHECK(hs_parse_long("--n-train", a, 1, 100000000, &t->n_train)); break;
-        case O_NPRUNE: HS_CHECK(hs_parse_long("--n-prune", a, 1, 100000000, &t->n_prune)); break;
-        case O_NTEST: HS_CHECK(hs_parse_long("--n-test", a, 1, 100000000, &t->n_test)); break;
-        case O_PATH: t->path = a; break;
-        case O_TOK: t->tokenizer = a; break;
-        case O_MAXLEN: HS_CHECK(hs_parse_long("--max-len", a, 2, 65536, &v)); t->max_len = (int)v; break;
-        case O_VOCAB: HS_CHECK(hs_parse_long("--vocab-size", a, 1, 1 << 24, &v)); t->vocab_size = (int)v; break;
-        case O_MINCOUNT: HS_CHECK(hs_parse_long("--min-count", a, 1, 1 << 30, &v)); t->min_count = (int)v; break;
-        case O_PFRAC: HS_CHECK(hs_parse_double("--prune-fraction", a, 0.001, 0.9, &t->prune_fraction)); break;
-        case O_PATCH: HS_CHECK(hs_parse_long("--patch", a, 1, 1024, &v)); t->patch = (int)v; break;
         case O_DSEED: HS_CHECK(hs_parse_long("--data-seed", a, 0, 2147483647L, &o->data_seed)); break;
         case O_D: HS_CHECK(hs_parse_long("--d-model", a, 1, 65536, &o->d)); o->shape_given = 1; break;
         case O_H: HS_CHECK(hs_parse_long("--heads", a, 1, 1024, &o->heads)); o->shape_given = 1; break;
@@ -138,6 +177,12 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
         case O_FORCE: o->force = 1; break;
         case O_HELP: *help_only = 1; return HS_OK;
         default:
+            if (c >= O_FIELD && c < O_FIELD + nf) {
+                char flag[40];
+                snprintf(flag, sizeof flag, "--%s", field_flag(c - O_FIELD, &fields[c - O_FIELD]));
+                HS_CHECK(set_field(&fields[c - O_FIELD], flag, a, t));
+                break;
+            }
             return hs_error_set(HS_ERR_INPUT, "train: unknown or incomplete option '%s' (see headsweep train --help)",
                                 argv[optind - 1]);
         }
@@ -268,7 +313,7 @@ int hs_cmd_train(int argc, char **argv)
     hs_status s = parse(argc, argv, &o, &help_only);
     if (s != HS_OK) return hs_cli_report(s);
     if (help_only) {
-        fputs(help, stdout);
+        print_help();
         return 0;
     }
     s = run(&o);

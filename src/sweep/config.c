@@ -440,86 +440,37 @@ static hs_status resolve_model_train(const parser *P, num_group *m, num_group *t
 
 /* --- tasks --------------------------------------------------------------- */
 
-/* The synthetic generators of src/tasks/synthetic.c (hs_task_open checks
- * the same list; keep the two in step). */
-static const char *const generator_names[] = {"copy", "reverse", "sort", "induction", "dyck", "majority", NULL};
-static const char *const tokenizer_names[] = {"byte", "word", "pretrained", NULL};
-static const char *const kind_names[] = {"synthetic", "tsv", "images", "lm", NULL};
-
-typedef enum { TF_STR, TF_CHOICE, TF_INT, TF_LONG, TF_REAL } tf_type;
-
-/* Every kind-specific setting: its type, range and hs_task_spec field. */
-typedef struct {
-    const char *name;
-    tf_type type;
-    double lo, hi;
-    const char *const *choices;
-    size_t off;
-} task_field;
-
-static const task_field task_fields[] = {
-    {"generator", TF_CHOICE, 0, 0, generator_names, offsetof(hs_task_spec, generator)},
-    {"seq_len", TF_INT, 2, 4096, NULL, offsetof(hs_task_spec, seq_len)},
-    {"symbols", TF_INT, 2, 65536, NULL, offsetof(hs_task_spec, symbols)},
-    {"brackets", TF_INT, 1, 16, NULL, offsetof(hs_task_spec, brackets)},
-    {"n_train", TF_LONG, 1, 1e8, NULL, offsetof(hs_task_spec, n_train)},
-    {"n_prune", TF_LONG, 1, 1e8, NULL, offsetof(hs_task_spec, n_prune)},
-    {"n_test", TF_LONG, 1, 1e8, NULL, offsetof(hs_task_spec, n_test)},
-    {"path", TF_STR, 0, 0, NULL, offsetof(hs_task_spec, path)},
-    {"tokenizer", TF_CHOICE, 0, 0, tokenizer_names, offsetof(hs_task_spec, tokenizer)},
-    {"max_len", TF_INT, 2, 4096, NULL, offsetof(hs_task_spec, max_len)},
-    {"vocab_size", TF_INT, 1, 1 << 24, NULL, offsetof(hs_task_spec, vocab_size)},
-    {"min_count", TF_INT, 1, 1 << 30, NULL, offsetof(hs_task_spec, min_count)},
-    {"prune_fraction", TF_REAL, 0.001, 0.9, NULL, offsetof(hs_task_spec, prune_fraction)},
-    {"patch", TF_INT, 1, 1024, NULL, offsetof(hs_task_spec, patch)},
-};
-
-/* Settings of each kind (same order as kind_names) and the one it requires. */
-static const char *const kind_settings[4][8] = {
-    {"generator", "seq_len", "symbols", "brackets", "n_train", "n_prune", "n_test", NULL},
-    {"path", "tokenizer", "max_len", "vocab_size", "min_count", "prune_fraction", NULL},
-    {"path", "patch", "prune_fraction", "n_train", NULL},
-    {"path", "seq_len", "n_train", "n_prune", "n_test", NULL},
-};
-static const char *const kind_required[4] = {"generator", "path", "path", "path"};
 static const char *const task_common[] = {"name", "kind", "model", "train", NULL};
 
-static const task_field *find_task_field(const char *name)
-{
-    for (size_t i = 0; i < sizeof task_fields / sizeof task_fields[0]; i++)
-        if (!strcmp(task_fields[i].name, name)) return &task_fields[i];
-    HS_ASSERT(0);
-    return NULL;
-}
-
-static hs_status read_task_field(const parser *P, config_setting_t *g, const char *gpath, const task_field *f,
+/* A kind's setting, validated by its registry entry (tasks/kinds.c). */
+static hs_status read_task_field(const parser *P, config_setting_t *g, const char *gpath, const hs_task_field *f,
                                  hs_task_spec *spec)
 {
     char *base = (char *)spec + f->off;
     long v;
     int given;
     switch (f->type) {
-    case TF_STR: {
+    case HS_TF_STR: {
         char *s = NULL;
         HS_CHECK(get_string(P, g, gpath, f->name, 0, &s, &given));
         if (given) *(const char **)base = s;
         return HS_OK;
     }
-    case TF_CHOICE: {
+    case HS_TF_CHOICE: {
         int i = 0;
         HS_CHECK(get_choice(P, g, gpath, f->name, f->choices, &i, &given));
         if (given) *(const char **)base = f->choices[i];
         return HS_OK;
     }
-    case TF_INT:
+    case HS_TF_INT:
         HS_CHECK(get_int(P, g, gpath, f->name, (long)f->lo, (long)f->hi, &v, &given));
         if (given) *(int *)base = (int)v;
         return HS_OK;
-    case TF_LONG:
+    case HS_TF_LONG:
         HS_CHECK(get_int(P, g, gpath, f->name, (long)f->lo, (long)f->hi, &v, &given));
         if (given) *(long *)base = v;
         return HS_OK;
-    case TF_REAL: return get_real(P, g, gpath, f->name, f->lo, f->hi, (double *)base, &given);
+    case HS_TF_REAL: return get_real(P, g, gpath, f->name, f->lo, f->hi, (double *)base, &given);
     }
     return HS_OK;
 }
@@ -618,27 +569,39 @@ static hs_status parse_task(const parser *P, config_setting_t *g, int index, con
         join(path, gpath, "name");
         return err_at(P, t->line, path, NULL, "missing: expected name = \"...\" (" NAME_RULE ")");
     }
-    HS_CHECK(get_choice(P, g, gpath, "kind", kind_names, &kind, &given));
+    HS_CHECK(get_choice(P, g, gpath, "kind", hs_task_kind_names(), &kind, &given));
     if (!given) {
         char path[PATH_LEN];
         join(path, gpath, "kind");
-        return err_at(P, t->line, path, NULL, "missing: expected kind = one of synthetic, tsv, images, lm");
+        return err_at(P, t->line, path, NULL, "missing: expected kind = one of %s", hs_task_kind_list());
     }
+    int nk;
+    const hs_task_kind *k = &hs_task_kinds(&nk)[kind];
     char what[96];
-    snprintf(what, sizeof what, "a %s task", kind_names[kind]);
-    HS_CHECK(check_members(P, g, gpath, what, task_common, kind_settings[kind]));
+    snprintf(what, sizeof what, "a %s task", k->name);
+    HS_CHECK(check_members(P, g, gpath, what, task_common, k->fields));
     memset(&t->spec, 0, sizeof t->spec);
     t->name = name;
     t->spec.name = name;
-    t->spec.kind = kind_names[kind];
-    for (int i = 0; kind_settings[kind][i]; i++)
-        HS_CHECK(read_task_field(P, g, gpath, find_task_field(kind_settings[kind][i]), &t->spec));
-    if (!member(g, kind_required[kind])) {
-        char path[PATH_LEN];
-        join(path, gpath, kind_required[kind]);
-        return err_at(P, t->line, path, NULL, "missing: a %s task needs %s", kind_names[kind],
-                      kind == 0 ? "generator = one of copy, reverse, sort, induction, dyck, majority"
-                                : "path = \"...\"");
+    t->spec.kind = k->name;
+    for (int i = 0; k->fields[i]; i++) {
+        const hs_task_field *f = hs_task_field_find(k->fields[i]);
+        HS_ASSERT(f);
+        HS_CHECK(read_task_field(P, g, gpath, f, &t->spec));
+    }
+    if (!member(g, k->required)) {
+        char path[PATH_LEN], need[256];
+        join(path, gpath, k->required);
+        const hs_task_field *f = hs_task_field_find(k->required);
+        HS_ASSERT(f);
+        if (f->type == HS_TF_CHOICE) {
+            int len = snprintf(need, sizeof need, "%s = one of ", f->name);
+            for (int i = 0; f->choices[i] && len > 0 && len < (int)sizeof need; i++)
+                len += snprintf(need + len, sizeof need - (size_t)len, "%s%s", i ? ", " : "", f->choices[i]);
+        } else {
+            snprintf(need, sizeof need, "%s = \"...\"", f->name);
+        }
+        return err_at(P, t->line, path, NULL, "missing: a %s task needs %s", k->name, need);
     }
     num_group m = *top_model, tr = *top_train, mo, to;
     memset(&mo, 0, sizeof mo);

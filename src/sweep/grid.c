@@ -110,54 +110,39 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
     const hs_task_spec *s = &t->spec;
     const char *n = t->name;
     sb_printf(b, "task %s.kind = %s\n", n, s->kind);
-    /* the kind's own settings; 0 / absent = the kind's default */
-#define STR(f)                                              \
-    do {                                                    \
-        sb_printf(b, "task %s." #f " = ", n);               \
-        if (s->f) sb_quoted(b, s->f); else sb_printf(b, "default"); \
-        sb_printf(b, "\n");                                 \
-    } while (0)
-#define NUM(f, fmt, cast)                                                         \
-    do {                                                                          \
-        if (s->f) sb_printf(b, "task %s." #f " = " fmt "\n", n, (cast)s->f);      \
-        else sb_printf(b, "task %s." #f " = default\n", n);                       \
-    } while (0)
-#define REAL(f)                                                    \
-    do {                                                           \
-        sb_printf(b, "task %s." #f " = ", n);                      \
-        if (s->f) sb_real(b, s->f); else sb_printf(b, "default");  \
-        sb_printf(b, "\n");                                        \
-    } while (0)
-    if (!strcmp(s->kind, "synthetic")) {
-        STR(generator);
-        NUM(seq_len, "%d", int);
-        NUM(symbols, "%d", int);
-        NUM(brackets, "%d", int);
-        NUM(n_train, "%ld", long);
-        NUM(n_prune, "%ld", long);
-        NUM(n_test, "%ld", long);
-    } else if (!strcmp(s->kind, "tsv")) {
-        STR(path);
-        STR(tokenizer);
-        NUM(max_len, "%d", int);
-        NUM(vocab_size, "%d", int);
-        NUM(min_count, "%d", int);
-        REAL(prune_fraction);
-    } else if (!strcmp(s->kind, "images")) {
-        STR(path);
-        NUM(patch, "%d", int);
-        REAL(prune_fraction);
-        NUM(n_train, "%ld", long);
-    } else {
-        STR(path);
-        NUM(seq_len, "%d", int);
-        NUM(n_train, "%ld", long);
-        NUM(n_prune, "%ld", long);
-        NUM(n_test, "%ld", long);
+    /* the kind's own settings, in its registry order; 0 / absent = the
+     * kind's default. A kind not in the registry is an error, never a guess. */
+    const hs_task_kind *k = hs_task_kind_find(s->kind);
+    if (!k) {
+        if (b->st == HS_OK)
+            b->st = hs_error_set(HS_ERR_INPUT, "task %s: unknown kind '%s' (expected one of %s)", n,
+                                 s->kind ? s->kind : "(none)", hs_task_kind_list());
+        return;
     }
-#undef STR
-#undef NUM
-#undef REAL
+    for (int i = 0; k->fields[i]; i++) {
+        const hs_task_field *f = hs_task_field_find(k->fields[i]);
+        HS_ASSERT(f);
+        const char *p = (const char *)s + f->off;
+        sb_printf(b, "task %s.%s = ", n, f->name);
+        switch (f->type) {
+        case HS_TF_STR:
+        case HS_TF_CHOICE: {
+            const char *v = *(const char *const *)p;
+            if (v) sb_quoted(b, v); else sb_printf(b, "default");
+            break;
+        }
+        case HS_TF_INT:
+            if (*(const int *)p) sb_printf(b, "%d", *(const int *)p); else sb_printf(b, "default");
+            break;
+        case HS_TF_LONG:
+            if (*(const long *)p) sb_printf(b, "%ld", *(const long *)p); else sb_printf(b, "default");
+            break;
+        case HS_TF_REAL:
+            if (*(const double *)p) sb_real(b, *(const double *)p); else sb_printf(b, "default");
+            break;
+        }
+        sb_printf(b, "\n");
+    }
     const hs_sweep_shape *m = &t->model;
     if (t->pretrained) { /* only then: older sweeps keep their fingerprints */
         sb_printf(b, "task %s.model.pretrained = ", n);

@@ -58,24 +58,17 @@ hs_status hs_task_open(hs_task **out, const hs_task_spec *spec)
 {
     *out = NULL;
     if (!spec->name || !*spec->name) return hs_error_set(HS_ERR_INPUT, "a task needs a name");
+    const hs_task_kind *k = hs_task_kind_find(spec->kind);
     if (!spec->kind)
-        return hs_error_set(HS_ERR_INPUT, "task %s: kind is missing (expected synthetic, tsv, images or lm)",
-                            spec->name);
+        return hs_error_set(HS_ERR_INPUT, "task %s: kind is missing (expected one of %s)", spec->name,
+                            hs_task_kind_list());
+    if (!k)
+        return hs_error_set(HS_ERR_INPUT, "task %s: unknown kind '%s' (expected one of %s)", spec->name,
+                            spec->kind, hs_task_kind_list());
     hs_task *t;
     HS_CHECK(hs_calloc((void **)&t, 1, sizeof *t, "task"));
     t->spec = *spec;
-    hs_status s;
-    if (!strcmp(spec->kind, "synthetic"))
-        s = hs_task_open_synthetic(t);
-    else if (!strcmp(spec->kind, "tsv"))
-        s = hs_task_open_tsv(t);
-    else if (!strcmp(spec->kind, "images"))
-        s = hs_task_open_images(t);
-    else if (!strcmp(spec->kind, "lm"))
-        s = hs_task_open_lm(t);
-    else
-        s = hs_error_set(HS_ERR_INPUT, "task %s: unknown kind '%s' (expected synthetic, tsv, images or lm)",
-                         spec->name, spec->kind);
+    hs_status s = k->open(t);
     t->higher_is_better = t->metric != HS_METRIC_PERPLEXITY;
     if (s != HS_OK) {
         hs_task_destroy(&t);

@@ -11,7 +11,8 @@
  *
  * Kinds: "synthetic" (generators in synthetic.c), "tsv" (GLUE-style text
  * classification, tsv.c), "images" (IDX files, idx.c), "lm" (byte-level
- * causal language modelling on a text file, lm.c). Everything a task draws
+ * causal language modelling on a text file, lm.c), listed with their
+ * settings in the registry of kinds.c (below). Everything a task draws
  * comes from RNG streams keyed by (task seed, task name, purpose).
  *
  * Token conventions shared by all token kinds: 0 CLS/BOS, 1 PAD, 2 SEP,
@@ -124,6 +125,51 @@ hs_status hs_task_open_synthetic(hs_task *t);
 hs_status hs_task_open_tsv(hs_task *t);
 hs_status hs_task_open_images(hs_task *t);
 hs_status hs_task_open_lm(hs_task *t);
+
+/* The task-kind registry (kinds.c) -------------------------------------- */
+
+typedef enum { HS_TF_STR, HS_TF_CHOICE, HS_TF_INT, HS_TF_LONG, HS_TF_REAL } hs_task_field_type;
+
+/* A kind-specific setting of hs_task_spec: the sweep file's name (the
+ * `train` flag is the same with '-' for '_'), its type and range, the field
+ * it fills (a const char * for STR/CHOICE, int, long or double), help. */
+typedef struct {
+    const char *name;
+    hs_task_field_type type;
+    double lo, hi;               /* INT, LONG, REAL */
+    const char *const *choices;  /* CHOICE: NULL-terminated */
+    size_t off;                  /* offsetof(hs_task_spec, ...) */
+    const char *help;
+} hs_task_field;
+
+typedef struct {
+    const char *name;
+    const char *summary;
+    const char *const *fields;   /* the settings it reads, NULL-terminated, in canonical-text order */
+    const char *required;        /* the one setting it needs */
+    hs_status (*open)(hs_task *t);
+} hs_task_kind;
+
+/* Every kind, in a fixed order. */
+const hs_task_kind *hs_task_kinds(int *n);
+
+/* Their names, NULL-terminated (for choice parsers). */
+const char *const *hs_task_kind_names(void);
+
+/* "synthetic, tsv, images, lm" for messages. */
+const char *hs_task_kind_list(void);
+
+/* The kind called name, or NULL. */
+const hs_task_kind *hs_task_kind_find(const char *name);
+
+/* Every kind-specific setting, in a fixed order. */
+const hs_task_field *hs_task_fields(int *n);
+
+/* The setting called name, or NULL. */
+const hs_task_field *hs_task_field_find(const char *name);
+
+/* 1 if kind k reads setting `field`. */
+int hs_task_kind_has(const hs_task_kind *k, const char *field);
 
 /* Split helpers for the kinds: allocate a split of n examples (zeroed;
  * tokens or patches by the task's shape). */
