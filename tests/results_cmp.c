@@ -1,7 +1,8 @@
 /* results_cmp.c — test helper: compares two results files on everything
  * that must be bit-identical whatever the number of ranks or interruptions
  * (rows without timings, rank and host; masks, importance, curves, errors,
- * base models). Prints the first difference; exit 0 equal, 1 different,
+ * base models). The row columns compared are those src/store/columns.h
+ * marks SAME. Prints the first difference; exit 0 equal, 1 different,
  * 2 unreadable. Usage: results_cmp A.h5 B.h5 [--attempts-one] */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,24 @@
 #include "../src/store/h5util.h"
 #include "../src/store/results.h"
 
-static int same_double(double a, double b) { return memcmp(&a, &b, sizeof a) == 0; }
+/* The first SAME column (columns.h) in which rows x and y differ, or NULL:
+ * numbers bit for bit, text up to its NUL. */
+#define SAME_FIELD(ID, field, storage, kind, pending, same)                                           \
+    if (HS_COL_SAME_##same &&                                                                        \
+        (HS_COL_##storage >= HS_COL_NAME ? strncmp((const char *)&x->field, (const char *)&y->field, \
+                                                   sizeof x->field) != 0                             \
+                                         : memcmp(&x->field, &y->field, sizeof x->field) != 0))      \
+        return #field;
+static const char *point_diff(const hs_point_row *x, const hs_point_row *y)
+{
+    HS_POINT_COLUMNS(SAME_FIELD)
+    return NULL;
+}
+static const char *base_diff(const hs_base_row *x, const hs_base_row *y)
+{
+    HS_BASE_COLUMNS(SAME_FIELD)
+    return NULL;
+}
 
 int main(int argc, char **argv)
 {
@@ -43,9 +61,10 @@ int main(int argc, char **argv)
     int diff = 0;
     for (long i = 0; i < nb && !diff; i++) {
         const hs_base_row *x = &ba[i], *y = &bb[i];
-        if (x->status != y->status || !same_double(x->metric, y->metric) || !same_double(x->loss, y->loss)) {
-            printf("base job %ld differs: status %d/%d metric %.17g/%.17g\n", i, x->status, y->status, x->metric,
-                   y->metric);
+        const char *col = base_diff(x, y);
+        if (col) {
+            printf("base job %ld differs in %s: status %d/%d metric %.17g/%.17g\n", i, col, x->status, y->status,
+                   x->metric, y->metric);
             diff = 1;
         }
         if (attempts_one && x->status == HS_STATUS_DONE && x->attempts != 1) {
@@ -65,15 +84,9 @@ int main(int argc, char **argv)
     }
     for (long i = 0; i < n && !diff; i++) {
         const hs_point_row *x = &pa[i], *y = &pb[i];
-        const int rows_same =
-            x->id == y->id && !strcmp(x->task, y->task) && !strcmp(x->method, y->method) &&
-            same_double(x->ratio, y->ratio) && x->seed == y->seed && x->status == y->status &&
-            same_double(x->metric_base, y->metric_base) && same_double(x->metric_pruned, y->metric_pruned) &&
-            same_double(x->metric_finetuned, y->metric_finetuned) && same_double(x->loss, y->loss) &&
-            x->heads_kept == y->heads_kept && x->params_kept == y->params_kept &&
-            same_double(x->flops_ratio, y->flops_ratio) && x->evals == y->evals && x->curve_len == y->curve_len;
-        if (!rows_same) {
-            printf("point %ld differs: status %d/%d metric_pruned %.17g/%.17g\n", i, x->status, y->status,
+        const char *col = point_diff(x, y);
+        if (col) {
+            printf("point %ld differs in %s: status %d/%d metric_pruned %.17g/%.17g\n", i, col, x->status, y->status,
                    x->metric_pruned, y->metric_pruned);
             diff = 1;
             break;

@@ -33,19 +33,15 @@ int main(int argc, char **argv)
     enum { T = 2, M = 3, R = 2, S = 2, N = T * M * R * S, L = 2, H = 2 };
     const double ratios[R] = {0.0, 0.5};
     hs_point_row rows[N];
-    memset(rows, 0, sizeof rows);
     for (int i = 0; i < N; i++) {
         const int t = i / (M * R * S), m = i / (R * S) % M, r = i / S % R, s = i % S;
         hs_point_row *p = &rows[i];
+        hs_point_row_init(p);
         p->id = i;
         snprintf(p->task, sizeof p->task, "%s", tasks[t]);
         snprintf(p->method, sizeof p->method, "%s", methods[m]);
         p->ratio = ratios[r];
         p->seed = s + 1;
-        p->base = 0;
-        p->status = HS_STATUS_PENDING;
-        p->metric_base = p->metric_pruned = p->metric_finetuned = p->loss = NAN;
-        p->flops_ratio = p->latency_ratio = p->shrink_max_diff = NAN;
     }
     const char *names[] = {"shape"};
     const hs_config shape = {.vocab = 8, .seq_len = 8, .d_model = 4, .heads = H, .layers = L, .d_ff = 8,
@@ -85,6 +81,7 @@ int main(int argc, char **argv)
         const int failed = i == N - 1;
         p->status = failed ? HS_STATUS_FAILED : HS_STATUS_DONE;
         p->attempts = 1;
+        p->rank = 0;
         snprintf(p->host, sizeof p->host, "<b>host</b>");
         p->start_time = 1.7e9 + i;
         p->end_time = p->start_time + 1;

@@ -36,11 +36,22 @@ static const char help[] =
     "  --format F       table (aligned text, the default), csv (RFC 4180) or json\n"
     "  --masks          the mask and importance of each head (layer x head) of the one\n"
     "                   selected point, or the mean survival and importance of each head over\n"
-    "                   each group (--group-by) or over all selected points\n\n"
-    "columns: id task method ratio seed base status attempts rank host start_time end_time\n"
-    "  wall_seconds metric_base metric_pruned metric_finetuned loss heads_kept heads_total\n"
-    "  params_kept params_total flops_ratio latency_ratio shrink_max_diff evals curve_len\n"
-    "  heads_pruned_frac (= 1 - heads_kept/heads_total)\n";
+    "                   each group (--group-by) or over all selected points\n\n";
+
+/* The column list of --help, wrapped at 90 characters. */
+static void print_columns(FILE *f)
+{
+    int used = fprintf(f, "columns:");
+    for (int c = 0; c < HS_QC_COUNT; c++) {
+        char word[128];
+        const char *note = hs_qcol_note(c);
+        const int len = note ? snprintf(word, sizeof word, "%s (= %s)", hs_qcol_name(c), note)
+                             : snprintf(word, sizeof word, "%s", hs_qcol_name(c));
+        if (used + 1 + len > 90) used = fprintf(f, "\n ");
+        used += fprintf(f, " %s", word);
+    }
+    fprintf(f, "\n");
+}
 
 #define MAX_WHERE 64
 
@@ -427,6 +438,7 @@ int hs_cmd_query(int argc, char **argv)
         case O_HELP:
             for (int k = 0; k < o.n_where; k++) hs_qcond_destroy(&o.where[k]);
             fputs(help, stdout);
+            print_columns(stdout);
             return 0;
         default:
             s = hs_error_set(HS_ERR_INPUT, "query: unknown or incomplete option '%s' (see headsweep query --help)",

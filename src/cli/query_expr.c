@@ -6,30 +6,46 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
 
+/* the kinds of columns.h as query types (status: text) */
+#define QKIND_INT HS_QT_INT
+#define QKIND_REAL HS_QT_REAL
+#define QKIND_TIME HS_QT_TIME
+#define QKIND_TEXT HS_QT_STR
+#define QKIND_STATUS HS_QT_STR
+#define QSTATUS_INT 0
+#define QSTATUS_REAL 0
+#define QSTATUS_TIME 0
+#define QSTATUS_TEXT 0
+#define QSTATUS_STATUS 1
+enum { DERIVED = -1 };
+
 static const struct {
     const char *name;
     hs_qtype type;
+    int storage; /* HS_COL_*, or DERIVED */
+    int status;  /* an int8 status code shown as its text */
+    size_t offset, width;
+    const char *note; /* how a derived column is computed */
 } columns[HS_QC_COUNT] = {
-    {"id", HS_QT_INT},           {"task", HS_QT_STR},           {"method", HS_QT_STR},
-    {"ratio", HS_QT_REAL},       {"seed", HS_QT_INT},           {"base", HS_QT_INT},
-    {"status", HS_QT_STR},       {"attempts", HS_QT_INT},       {"rank", HS_QT_INT},
-    {"host", HS_QT_STR},         {"start_time", HS_QT_TIME},    {"end_time", HS_QT_TIME},
-    {"wall_seconds", HS_QT_REAL}, {"metric_base", HS_QT_REAL},  {"metric_pruned", HS_QT_REAL},
-    {"metric_finetuned", HS_QT_REAL}, {"loss", HS_QT_REAL},     {"heads_kept", HS_QT_INT},
-    {"heads_total", HS_QT_INT},  {"params_kept", HS_QT_INT},    {"params_total", HS_QT_INT},
-    {"flops_ratio", HS_QT_REAL}, {"latency_ratio", HS_QT_REAL}, {"shrink_max_diff", HS_QT_REAL},
-    {"evals", HS_QT_INT},        {"curve_len", HS_QT_INT},      {"heads_pruned_frac", HS_QT_REAL},
+#define COL(ID, field, storage, kind, pending, same) \
+    {#field, QKIND_##kind, HS_COL_##storage, QSTATUS_##kind, offsetof(hs_point_row, field), \
+     sizeof(((hs_point_row *)0)->field), NULL},
+    HS_POINT_COLUMNS(COL)
+#undef COL
+    [HS_QC_HEADS_PRUNED_FRAC] = {"heads_pruned_frac", HS_QT_REAL, DERIVED, 0, 0, 0, "1 - heads_kept/heads_total"},
 };
 
 const char *hs_qcol_name(int c) { return c >= 0 && c < HS_QC_COUNT ? columns[c].name : "?"; }
 hs_qtype hs_qcol_type(int c) { return c >= 0 && c < HS_QC_COUNT ? columns[c].type : HS_QT_STR; }
 int hs_qcol_numeric(int c) { return hs_qcol_type(c) != HS_QT_STR; }
+const char *hs_qcol_note(int c) { return c >= 0 && c < HS_QC_COUNT ? columns[c].note : NULL; }
 
 int hs_qcol_find(const char *name)
 {
@@ -63,31 +79,15 @@ const char *hs_status_text(int status)
 
 double hs_qcol_num(const hs_point_row *r, int c)
 {
-    switch (c) {
-    case HS_QC_ID: return (double)r->id;
-    case HS_QC_RATIO: return r->ratio;
-    case HS_QC_SEED: return (double)r->seed;
-    case HS_QC_BASE: return (double)r->base;
-    case HS_QC_ATTEMPTS: return r->attempts;
-    case HS_QC_RANK: return r->rank;
-    case HS_QC_START_TIME: return r->start_time;
-    case HS_QC_END_TIME: return r->end_time;
-    case HS_QC_WALL_SECONDS: return r->wall_seconds;
-    case HS_QC_METRIC_BASE: return r->metric_base;
-    case HS_QC_METRIC_PRUNED: return r->metric_pruned;
-    case HS_QC_METRIC_FINETUNED: return r->metric_finetuned;
-    case HS_QC_LOSS: return r->loss;
-    case HS_QC_HEADS_KEPT: return r->heads_kept;
-    case HS_QC_HEADS_TOTAL: return r->heads_total;
-    case HS_QC_PARAMS_KEPT: return (double)r->params_kept;
-    case HS_QC_PARAMS_TOTAL: return (double)r->params_total;
-    case HS_QC_FLOPS_RATIO: return r->flops_ratio;
-    case HS_QC_LATENCY_RATIO: return r->latency_ratio;
-    case HS_QC_SHRINK_MAX_DIFF: return r->shrink_max_diff;
-    case HS_QC_EVALS: return (double)r->evals;
-    case HS_QC_CURVE_LEN: return r->curve_len;
-    case HS_QC_HEADS_PRUNED_FRAC:
+    if (c < 0 || c >= HS_QC_COUNT || columns[c].type == HS_QT_STR) return NAN;
+    if (c == HS_QC_HEADS_PRUNED_FRAC)
         return r->heads_total > 0 ? 1.0 - (double)r->heads_kept / r->heads_total : NAN;
+    const char *f = (const char *)r + columns[c].offset;
+    switch (columns[c].storage) {
+    case HS_COL_I8: return *(const int8_t *)f;
+    case HS_COL_I32: return *(const int32_t *)f;
+    case HS_COL_I64: return (double)*(const int64_t *)f;
+    case HS_COL_F64: return *(const double *)f;
     }
     return NAN;
 }
@@ -105,13 +105,11 @@ static void copy_field(char *buf, size_t n, const char *field, size_t width)
 void hs_qcol_str(const hs_point_row *r, int c, char *buf, size_t n)
 {
     if (!n) return;
-    switch (c) {
-    case HS_QC_TASK: copy_field(buf, n, r->task, sizeof r->task); return;
-    case HS_QC_METHOD: copy_field(buf, n, r->method, sizeof r->method); return;
-    case HS_QC_HOST: copy_field(buf, n, r->host, sizeof r->host); return;
-    case HS_QC_STATUS: snprintf(buf, n, "%s", hs_status_text(r->status)); return;
-    }
     buf[0] = 0;
+    if (c < 0 || c >= HS_QC_COUNT || columns[c].type != HS_QT_STR) return;
+    const char *f = (const char *)r + columns[c].offset;
+    if (columns[c].status) snprintf(buf, n, "%s", hs_status_text(*(const int8_t *)f));
+    else copy_field(buf, n, f, columns[c].width);
 }
 
 /* ---- conditions --------------------------------------------------------- */
@@ -187,7 +185,7 @@ static hs_status add_value(const char *text, hs_qcond *c, const char *val)
         c->v[c->n++] = v;
         return HS_OK;
     }
-    if (c->col == HS_QC_STATUS && strcmp(val, "pending") && strcmp(val, "done") && strcmp(val, "failed")) {
+    if (columns[c->col].status && strcmp(val, "pending") && strcmp(val, "done") && strcmp(val, "failed")) {
         snprintf(msg, sizeof msg, "status '%s': expected pending, done or failed", val);
         return bad(text, msg);
     }

@@ -1,8 +1,9 @@
 /* query_expr.h — the columns of a results file's /points as `query`, `plot`
  * and `report` see them, and the `--where` expressions that filter them.
  *
- * Columns are every field of hs_point_row (status as the text pending / done
- * / failed) plus the derived heads_pruned_frac = 1 − heads_kept/heads_total.
+ * Columns are every field of hs_point_row, in the order of the list in
+ * src/store/columns.h (status as the text pending / done / failed), plus the
+ * derived heads_pruned_frac = 1 − heads_kept/heads_total.
  * Each column is text or numeric (integer or real); an expression compares a
  * column with one or more literal values of the column's kind:
  *
@@ -22,13 +23,14 @@
 #include "../core/error.h"
 #include "../store/results.h"
 
-/* Column ids, in the order of /points; HS_QC_COUNT is the number of columns. */
+/* Column ids: the columns of /points in file order (src/store/columns.h),
+ * then the derived ones; HS_QC_COUNT is the number of columns. */
 enum {
-    HS_QC_ID, HS_QC_TASK, HS_QC_METHOD, HS_QC_RATIO, HS_QC_SEED, HS_QC_BASE, HS_QC_STATUS,
-    HS_QC_ATTEMPTS, HS_QC_RANK, HS_QC_HOST, HS_QC_START_TIME, HS_QC_END_TIME, HS_QC_WALL_SECONDS,
-    HS_QC_METRIC_BASE, HS_QC_METRIC_PRUNED, HS_QC_METRIC_FINETUNED, HS_QC_LOSS, HS_QC_HEADS_KEPT,
-    HS_QC_HEADS_TOTAL, HS_QC_PARAMS_KEPT, HS_QC_PARAMS_TOTAL, HS_QC_FLOPS_RATIO, HS_QC_LATENCY_RATIO,
-    HS_QC_SHRINK_MAX_DIFF, HS_QC_EVALS, HS_QC_CURVE_LEN, HS_QC_HEADS_PRUNED_FRAC, HS_QC_COUNT
+#define HS_QC_ENUM_(ID, name, storage, kind, pending, same) HS_QC_##ID,
+    HS_POINT_COLUMNS(HS_QC_ENUM_)
+#undef HS_QC_ENUM_
+    HS_QC_HEADS_PRUNED_FRAC,
+    HS_QC_COUNT
 };
 
 /* Kind of a column's values. HS_QT_TIME is a real holding unix seconds. */
@@ -39,6 +41,9 @@ const char *hs_qcol_name(int c);
 hs_qtype hs_qcol_type(int c);
 /* 1 for numeric columns (int, real, time). */
 int hs_qcol_numeric(int c);
+/* How a derived column is computed ("1 - heads_kept/heads_total"), NULL
+ * for the columns of the file. */
+const char *hs_qcol_note(int c);
 
 /* The column named `name` (exact), or -1. */
 int hs_qcol_find(const char *name);

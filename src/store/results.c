@@ -54,37 +54,21 @@ static hid_t str_type(size_t n)
     return t;
 }
 
+/* HDF5 type of each storage class of columns.h (name, host: the string types) */
+#define H5TYPE_I8 H5T_NATIVE_INT8
+#define H5TYPE_I32 H5T_NATIVE_INT32
+#define H5TYPE_I64 H5T_NATIVE_INT64
+#define H5TYPE_F64 H5T_NATIVE_DOUBLE
+#define H5TYPE_NAME name
+#define H5TYPE_HOST host
+
 hid_t hs_results_point_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_point_row));
     hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
-#define F(field, type) H5Tinsert(t, #field, offsetof(hs_point_row, field), type)
-    F(id, H5T_NATIVE_INT64);
-    F(task, name);
-    F(method, name);
-    F(ratio, H5T_NATIVE_DOUBLE);
-    F(seed, H5T_NATIVE_INT64);
-    F(base, H5T_NATIVE_INT64);
-    F(status, H5T_NATIVE_INT8);
-    F(attempts, H5T_NATIVE_INT32);
-    F(rank, H5T_NATIVE_INT32);
-    F(host, host);
-    F(start_time, H5T_NATIVE_DOUBLE);
-    F(end_time, H5T_NATIVE_DOUBLE);
-    F(wall_seconds, H5T_NATIVE_DOUBLE);
-    F(metric_base, H5T_NATIVE_DOUBLE);
-    F(metric_pruned, H5T_NATIVE_DOUBLE);
-    F(metric_finetuned, H5T_NATIVE_DOUBLE);
-    F(loss, H5T_NATIVE_DOUBLE);
-    F(heads_kept, H5T_NATIVE_INT32);
-    F(heads_total, H5T_NATIVE_INT32);
-    F(params_kept, H5T_NATIVE_INT64);
-    F(params_total, H5T_NATIVE_INT64);
-    F(flops_ratio, H5T_NATIVE_DOUBLE);
-    F(latency_ratio, H5T_NATIVE_DOUBLE);
-    F(shrink_max_diff, H5T_NATIVE_DOUBLE);
-    F(evals, H5T_NATIVE_INT64);
-    F(curve_len, H5T_NATIVE_INT32);
+#define F(ID, field, storage, kind, pending, same) \
+    H5Tinsert(t, #field, offsetof(hs_point_row, field), H5TYPE_##storage);
+    HS_POINT_COLUMNS(F)
 #undef F
     H5Tclose(name);
     H5Tclose(host);
@@ -95,23 +79,29 @@ hid_t hs_results_base_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hs_base_row));
     hid_t name = str_type(HS_NAME_LEN), host = str_type(HS_HOST_LEN);
-#define F(field, type) H5Tinsert(t, #field, offsetof(hs_base_row, field), type)
-    F(id, H5T_NATIVE_INT64);
-    F(task, name);
-    F(seed, H5T_NATIVE_INT64);
-    F(status, H5T_NATIVE_INT8);
-    F(attempts, H5T_NATIVE_INT32);
-    F(rank, H5T_NATIVE_INT32);
-    F(host, host);
-    F(start_time, H5T_NATIVE_DOUBLE);
-    F(end_time, H5T_NATIVE_DOUBLE);
-    F(wall_seconds, H5T_NATIVE_DOUBLE);
-    F(metric, H5T_NATIVE_DOUBLE);
-    F(loss, H5T_NATIVE_DOUBLE);
+#define F(ID, field, storage, kind, pending, same) \
+    H5Tinsert(t, #field, offsetof(hs_base_row, field), H5TYPE_##storage);
+    HS_BASE_COLUMNS(F)
 #undef F
     H5Tclose(name);
     H5Tclose(host);
     return t;
+}
+
+void hs_point_row_init(hs_point_row *row)
+{
+    memset(row, 0, sizeof *row);
+#define F(ID, field, storage, kind, pending, same) HS_COL_SET_##storage(row->field, pending)
+    HS_POINT_COLUMNS(F)
+#undef F
+}
+
+void hs_base_row_init(hs_base_row *row)
+{
+    memset(row, 0, sizeof *row);
+#define F(ID, field, storage, kind, pending, same) HS_COL_SET_##storage(row->field, pending)
+    HS_BASE_COLUMNS(F)
+#undef F
 }
 
 static void close_ids(hs_results *r)

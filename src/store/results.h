@@ -22,6 +22,7 @@
 
 #include "../core/model.h"
 #include "checkpoint.h"
+#include "columns.h"
 
 #define HS_RESULTS_FORMAT "headsweep-results"
 #define HS_RESULTS_VERSION 1
@@ -38,39 +39,19 @@
 
 enum { HS_STATUS_PENDING = 0, HS_STATUS_DONE = 1, HS_STATUS_FAILED = 2 };
 
-/* One row of /points. */
+/* One row of /points and of /base_jobs: members, in file order, from the
+ * lists in columns.h. */
 typedef struct {
-    int64_t id;
-    char task[HS_NAME_LEN];
-    char method[HS_NAME_LEN]; /* the method entry's label */
-    double ratio;
-    int64_t seed;
-    int64_t base;             /* row of /base_jobs this point depends on */
-    int8_t status;
-    int32_t attempts;
-    int32_t rank;
-    char host[HS_HOST_LEN];
-    double start_time, end_time, wall_seconds; /* unix seconds */
-    double metric_base, metric_pruned, metric_finetuned, loss;
-    int32_t heads_kept, heads_total;
-    int64_t params_kept, params_total;
-    double flops_ratio, latency_ratio, shrink_max_diff;
-    int64_t evals;
-    int32_t curve_len;
+    HS_POINT_COLUMNS(HS_COL_MEMBER)
 } hs_point_row;
 
-/* One row of /base_jobs. */
 typedef struct {
-    int64_t id;
-    char task[HS_NAME_LEN];
-    int64_t seed;
-    int8_t status;
-    int32_t attempts;
-    int32_t rank;
-    char host[HS_HOST_LEN];
-    double start_time, end_time, wall_seconds;
-    double metric, loss; /* test split after training */
+    HS_BASE_COLUMNS(HS_COL_MEMBER)
 } hs_base_row;
+
+/* A row not yet computed: every column's pending value (columns.h). */
+void hs_point_row_init(hs_point_row *row);
+void hs_base_row_init(hs_base_row *row);
 
 /* What the coordinator knows before any work: the grid and the shapes. */
 typedef struct {

@@ -48,29 +48,22 @@ static void host_name(char *buf, size_t n)
 void hs_job_init_base_row(const hs_sweep *sw, long b, hs_base_row *row)
 {
     const hs_sweep_base *bj = &sw->bases[b];
-    memset(row, 0, sizeof *row);
+    hs_base_row_init(row);
     row->id = b;
     snprintf(row->task, sizeof row->task, "%s", sw->tasks[bj->task].name);
     row->seed = sw->seeds[bj->seed];
-    row->status = HS_STATUS_PENDING;
-    row->rank = -1;
-    row->metric = row->loss = NAN;
 }
 
 void hs_job_init_point_row(const hs_sweep *sw, long p, hs_point_row *row)
 {
     const hs_sweep_point *pt = &sw->points[p];
-    memset(row, 0, sizeof *row);
+    hs_point_row_init(row);
     row->id = p;
     snprintf(row->task, sizeof row->task, "%s", sw->tasks[pt->task].name);
     snprintf(row->method, sizeof row->method, "%s", sw->methods[pt->method].label);
     row->ratio = sw->ratios[pt->ratio];
     row->seed = sw->seeds[pt->seed];
     row->base = pt->base;
-    row->status = HS_STATUS_PENDING;
-    row->rank = -1;
-    row->metric_base = row->metric_pruned = row->metric_finetuned = row->loss = NAN;
-    row->flops_ratio = row->latency_ratio = row->shrink_max_diff = NAN;
 }
 
 hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model)
