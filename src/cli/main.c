@@ -8,6 +8,7 @@
 #include "../store/h5util.h"
 #include "cli.h"
 #include "config.h"
+#include "revision.h" /* HS_REVISION: generated at build time (Makefile.am) */
 
 static const struct {
     const char *name;
@@ -30,10 +31,17 @@ static const struct {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: headsweep SUBCOMMAND [options]   (headsweep SUBCOMMAND --help)\n\n"
-                 "Attention-head pruning studies.\n\nsubcommands:\n");
+                 "Attention-head pruning studies.\n\n"
+                 "a study in five commands (the shipped quickstart sweep, 2 cores):\n"
+                 "  check    headsweep check sweeps/quickstart.cfg\n"
+                 "  run      mpirun -np 3 headsweep run sweeps/quickstart.cfg\n"
+                 "  status   headsweep status results/quickstart.h5\n"
+                 "  query    headsweep query results/quickstart.h5 --group-by task,method,ratio\n"
+                 "  plot     headsweep plot results/quickstart.h5 -o results/plots\n\n"
+                 "subcommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n  --help      this text\n  --version   print the version\n");
+    fprintf(out, "\n  --help      this text\n  --version   print the version (and the git revision)\n");
 }
 
 int main(int argc, char **argv)
@@ -53,7 +61,9 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        printf("headsweep %s\n", PACKAGE_VERSION);
+        /* the revision is empty where neither git nor a tarball named one */
+        printf("headsweep %s%s%s%s\n", PACKAGE_VERSION, *HS_REVISION ? " (" : "", HS_REVISION,
+               *HS_REVISION ? ")" : "");
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
