@@ -332,6 +332,84 @@ case_e_env_10() { sweep 14 'output = "/proc/no/such/out.h5";'; DIR=/proc/no; hs_
 case_e_env_11() { FILE=no/such/m.h5; hs train --steps 2 --log-every 0 --out no/such/m.h5; }
 case_e_env_12() { sweep 0 ''; mkdir out.h5.lock; OUT=out.h5; hs_mpi run sweep.cfg; }
 
+# === pretrained folders (Hugging Face) ================================================
+# hf FIXTURE: ./d = a writable copy of tests/fixtures/pretrained/FIXTURE (DIR=d)
+hf() { cp -r "$FX/pretrained/$1" d && chmod -R u+w d; DIR=d; }
+SST="$FX/tasks/sst"
+# nothing_written FILE...: extra is set when any of them exists
+nothing_written() { for f in "$@"; do [ ! -e "$f" ] || extra="$extra$f was written; "; done; }
+# hf_train [ARGS...]: train --pretrained d on the SST fixture; no x.h5 may appear
+hf_train() {
+    hs train --pretrained d --kind tsv --path "$SST" --max-len 16 --steps 1 --batch 4 --log-every 0 --out x.h5 "$@"
+    nothing_written x.h5 x.h5.tmp
+}
+# hf_cfg STEPS: pre.cfg, a sweep of one SST task on model.pretrained = d (line 2)
+hf_cfg() {
+    cat >pre.cfg <<EOF
+name = "p";
+model = { pretrained = "d"; };
+train = { steps = $1; batch = 4; };
+tasks = ( { name = "sst"; kind = "tsv"; path = "$SST"; max_len = 16; } );
+methods = ( { name = "random"; } );
+ratios = [0.0];
+output = "o.h5";
+run = { latency_repeats = 1; };
+EOF
+    FILE=pre.cfg
+}
+hf_check() { hf_cfg "${1:-1}"; hs check pre.cfg; nothing_written o.h5; }
+# hf_run: `run` is refused before the results file exists
+hf_run() { hf_cfg "${1:-1}"; hs_mpi run pre.cfg; nothing_written o.h5 o.h5.tmp; }
+# st_file JSON DATA_BYTES: d/model.safetensors = an 8-byte header length, JSON, zero bytes
+st_file() {
+    hlen=$(printf '%s' "$1" | wc -c) # (not n: tap.sh's counter)
+    { printf "\\$(printf %03o $((hlen % 256)))\\$(printf %03o $((hlen / 256)))\\0\\0\\0\\0\\0\\0"; printf '%s' "$1"
+      head -c "$2" /dev/zero; } >d/model.safetensors
+}
+# a results file of a sweep on bert-tiny (made once)
+hf_results() {
+    if [ ! -e "$tmp/hfres/o.h5" ]; then
+        mkdir -p "$tmp/hfres" && (cd "$tmp/hfres" && hf bert-tiny && hf_cfg 2 &&
+            env ASAN_OPTIONS=detect_leaks=0 "$HS" run pre.cfg >/dev/null 2>&1)
+    fi
+    cp -r "$tmp/hfres/d" "$tmp/hfres/pre.cfg" "$tmp/hfres/o.h5" .
+}
+edit() { sed -i "s/$2/$3/" "d/$1"; }
+case_e_hf_01() { hf bert-tiny; rm d/config.json; hf_train; }
+case_e_hf_02() { hf bert-tiny; rm d/model.safetensors; hf_run; }
+case_e_hf_03() { hf bert-tiny; edit config.json '"hidden_size": 32,' '"hidden_size": 32,,'; hf_check; }
+case_e_hf_04() { hf bert-tiny; edit config.json '"model_type": "bert"' '"model_type": "t5"'; hf_train; }
+case_e_hf_05() { hf bert-tiny; edit config.json '"hidden_act": "gelu"' '"hidden_act": "silu"'; hf_check; }
+case_e_hf_06() { hf gpt2-tiny; edit config.json '"gelu_new"' '"swish"'; hf_train; }
+case_e_hf_07() { hf bert-tiny; printf 'extra1\nextra2\n' >>d/vocab.txt; hf_check; }
+case_e_hf_08() { hf gpt2-tiny; edit vocab.json '"<|endoftext|>": 279' '"<|endoftext|>": 300'; hf_train; }
+case_e_hf_09() { hf bert-tiny; edit config.json '"vocab_size": 64' '"vocab_size": 70'; hf_run; }
+case_e_hf_10() { hf bert-tiny; edit config.json '"intermediate_size": 64' '"intermediate_size": 60'; hf_run; }
+case_e_hf_11() { hf bert-tiny; edit model.safetensors 'layer.1.attention.self.key.weight' 'layer.1.attention.self.kex.weight'; hf_check; }
+case_e_hf_12() { hf bert-tiny; edit model.safetensors '"bert.pooler.dense.bias":{"dtype":"F32"' '"bert.pooler.dense.bias":{"dtype":"I32"'; hf_train; }
+case_e_hf_13() { hf bert-tiny; edit config.json '"problem_type"' '"pruned_heads": {"0": [1, 1]}, "problem_type"'; hf_check; }
+case_e_hf_14() { hf bert-tiny; edit config.json '"2": "neutral",' ''; hf_run; }
+case_e_hf_15() { hf bert-tiny; printf '\377\377\377\0\0\0\0\0' | dd of=d/model.safetensors conv=notrunc 2>/dev/null; hf_train; }
+case_e_hf_16() { hf bert-tiny; printf '\010\0\0' >d/model.safetensors; hf_check; }
+case_e_hf_17() { hf bert-tiny; st_file '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}' 12; hf_run; }
+case_e_hf_18() { hf bert-tiny; st_file '{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}' 12; hf_train; }
+case_e_hf_19() { hf bert-tiny; st_file '{"a":{"dtype":"F16","shape":[3,2],"data_offsets":[0,16]}}' 16; hf_check; }
+case_e_hf_20() { hf bert-tiny; edit model.safetensors '"dtype":"F32"' '"dtype":"F42"'; hf_run; }
+case_e_hf_21() { hf bert-tiny; st_file '{"a":{"shape":[1],"data_offsets":[0,4]}}' 4; hf_check; }
+case_e_hf_22() { hf bert-tiny; st_file '[1, 2]' 0; hf_train; }
+case_e_hf_23() { hf bert-tiny; st_file '{"__metadata__":{"format":1}}' 0; hf_run; }
+case_e_hf_24() { # export into a folder that is not empty: the file in it stays as it was
+    hf_results; mkdir ex; echo keep >ex/notes.txt; DIR=ex
+    hs export o.h5 --base sst/1 -o ex
+    [ "$(ls ex)" = notes.txt ] && [ "$(cat ex/notes.txt)" = keep ] || extra="ex changed"
+}
+case_e_hf_25() { hf gpt2-tiny; printf 'abc\n' >>d/merges.txt; hf_check; }
+case_e_hf_26() { hf gpt2-tiny; edit vocab.json '"ā": 1,' '"ā": 0,'; hf_train; }
+case_e_hf_27() { hf bert-tiny; edit vocab.txt '^\[UNK\]$' '[UNKNOWN]'; hf_check; }
+case_e_hf_28() { hf bert-tiny; printf '{"model": {"type": "Unigram", "vocab": []}}\n' >d/tokenizer.json; hf_train; }
+case_e_hf_29() { hf bert-tiny; hf_check 0; }
+case_e_hf_30() { hf_results; rm d/config.json; FILE=o.h5 DIR=d; hs export o.h5 --base sst/1 -o ex; nothing_written ex; }
+
 # === the runner =======================================================================
 # rows: id <TAB> expected line <TAB> exit status, from the tables of $DOC
 rows() {

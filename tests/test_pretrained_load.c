@@ -19,6 +19,7 @@
 #include "../src/pretrained/hf_model.h"
 #include "../src/pretrained/json.h"
 #include "../src/pretrained/safetensors.h"
+#include "../src/pretrained/sha256.h"
 #include "tap.h"
 
 static char FIX[2048], TMP[512];
@@ -860,6 +861,33 @@ static void test_sharded(void)
     hs_st_close(&f);
 }
 
+/* SHA-256 (the weights' header digest of a results file's provenance): the
+ * test vectors of FIPS 180-4's examples, the last fed in uneven pieces */
+static void test_sha256(void)
+{
+    static const struct { const char *in, *hex; } v[] = {
+        {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+        {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+        {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"}};
+    char hex[65];
+    hs_sha256 c;
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        hs_sha256_init(&c);
+        hs_sha256_update(&c, v[i].in, strlen(v[i].in));
+        hs_sha256_final(&c, hex);
+        tap_ok(!strcmp(hex, v[i].hex), "sha256(\"%.12s%s\") = %.16s...", v[i].in, strlen(v[i].in) > 12 ? ".." : "", hex);
+    }
+    static char a[1000];
+    memset(a, 'a', sizeof a);
+    hs_sha256_init(&c);
+    for (size_t done = 0, k = 1; done < 1000000; done += k, k = k % 997 + 1)
+        hs_sha256_update(&c, a, done + k <= 1000000 ? k : 1000000 - done);
+    hs_sha256_final(&c, hex);
+    tap_ok(!strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"),
+           "sha256 of a million 'a' in pieces of 1..997 bytes");
+}
+
 int main(void)
 {
     const char *f = getenv("FIXTURES");
@@ -880,6 +908,7 @@ int main(void)
     test_malformed();
     test_sharded();
     test_pruned_export();
+    test_sha256();
     free(raw_file);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", TMP);

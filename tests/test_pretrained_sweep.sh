@@ -44,6 +44,30 @@ sweep bm "$tmp/bm1.h5"
 check "run -np 1 gives the same results as -np 2" \
     "$MPIRUN -np 1 $HS run $tmp/bm.cfg >/dev/null 2>&1 && $CMP $tmp/bm1.h5 $tmp/bm2.h5 >$tmp/cmp.out 2>&1"
 
+# provenance (docs/results-format.md): the libraries at the root, the checkpoint in /tasks/sst;
+# the header digest recomputed here from the file's own first 8 + N bytes with sha256sum
+attrs() { # GROUP: "name<TAB>value" per attribute of GROUP in bm2.h5
+    h5dump -A -g "$1" "$tmp/bm2.h5" 2>/dev/null | awk '/^ *GROUP "/ { depth++ } /ATTRIBUTE "/ { a = $2; gsub(/"/, "", a) }
+        /^ *\(0\): / && depth == 1 { v = $0; sub(/^ *\(0\): /, "", v); gsub(/^"|"$/, "", v); print a "\t" v }'
+}
+attrs /tasks/sst >"$tmp/task.attrs"
+attrs / | grep -v '^sweep_text' >"$tmp/root.attrs"
+val() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1"; }
+st="$tmp/bm/model.safetensors"
+hlen=$(od -An -tu8 -N8 "$st" | tr -d ' ')
+hsum=$(head -c $((8 + hlen)) "$st" | sha256sum | cut -d' ' -f1)
+check "root records headsweep's version and HDF5, OpenBLAS, MPI, libconfig, utf8proc, zlib" \
+    "[ -n \"\$(val $tmp/root.attrs tool_version)\" ] && val $tmp/root.attrs hdf5_version | grep -qx '[0-9]*\\.[0-9]*\\.[0-9]*' &&
+     val $tmp/root.attrs openblas_version | grep -q '^OpenBLAS ' && val $tmp/root.attrs mpi_version | grep -q 'MPI' &&
+     [ -n \"\$(val $tmp/root.attrs libconfig_version)\" ] && [ -n \"\$(val $tmp/root.attrs utf8proc_version)\" ] &&
+     [ -n \"\$(val $tmp/root.attrs zlib_version)\" ]"
+got=$(for k in pretrained pretrained_abspath pretrained_model_type pretrained_architectures pretrained_transformers_version \
+    pretrained_torch_dtype pretrained_vocab_size pretrained_weights_file pretrained_weights_bytes \
+    pretrained_weights_header_sha256; do printf '%s=%s;' $k "$(val "$tmp/task.attrs" $k)"; done)
+want="pretrained=$tmp/bm;pretrained_abspath=$(cd "$tmp/bm" && pwd -P);pretrained_model_type=bert;pretrained_architectures=BertForMaskedLM;pretrained_transformers_version=4.36.2;pretrained_torch_dtype=unknown;pretrained_vocab_size=$(wc -l <"$tmp/bm/vocab.txt");pretrained_weights_file=model.safetensors;pretrained_weights_bytes=$(wc -c <"$st");pretrained_weights_header_sha256=$hsum;"
+check "/tasks/sst records the checkpoint: folder, config.json's model_type, architectures, transformers_version, torch_dtype (absent: unknown), vocab size, weights size and header sha256" \
+    "[ '$got' = '$want' ] || { echo '# got  $got'; echo '# want $want'; false; }"
+
 # export: the base model, a michel point (heads removed), a layerdrop point (layers removed)
 check "export --base writes config.json, model.safetensors, vocab.txt" \
     "$HS export $tmp/bm2.h5 --base sst/1 -o $tmp/exb >/dev/null && test -s $tmp/exb/model.safetensors && test -s $tmp/exb/vocab.txt"

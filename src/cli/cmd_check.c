@@ -66,7 +66,19 @@ static hs_status run(const hs_sweep *sw)
             hs_task_destroy(&t);
             break;
         }
+        hs_sweep_pretrained_prov pv;
+        /* the folder loaded once in full, as its base jobs will: a broken one is refused now */
+        if (st->pretrained) s = hs_sweep_pretrained_verify(st->pretrained, &c, t, st->train.steps, &pv);
+        if (s != HS_OK) {
+            hs_model_destroy(&m);
+            hs_task_destroy(&t);
+            break;
+        }
         printf("  %s (%s): %s\n", st->name, st->spec.kind, t->description);
+        if (st->pretrained)
+            printf("      pretrained: %s (%s, %s; transformers %s, %s; %s %lld bytes, header sha256 %.16s...)\n",
+                   st->pretrained, pv.model_type, pv.architectures, pv.transformers_version, pv.torch_dtype,
+                   pv.weights_file, pv.weights_bytes, pv.weights_header_sha256);
         printf("      model: d_model %d, heads %d, layers %d, d_ff %d; seq_len %d, ", c.d_model, c.heads, c.layers,
                c.d_ff, c.seq_len);
         if (c.patch_dim) printf("patch_dim %d", c.patch_dim);

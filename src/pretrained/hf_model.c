@@ -18,6 +18,7 @@
 #include "../core/alloc.h"
 #include "json.h"
 #include "safetensors.h"
+#include "sha256.h"
 
 /* --- family names ---------------------------------------------------------- */
 
@@ -284,8 +285,15 @@ static hs_status read_config_json(const char *dir, const hs_json *j, const char 
     const hs_json *ar = hs_json_get(j, "architectures");
     if (ar && ar->type == HS_JSON_ARR && ar->len && ar->items[0].type == HS_JSON_STR)
         snprintf(info->architecture, sizeof info->architecture, "%s", ar->items[0].str);
+    for (size_t i = 0; ar && ar->type == HS_JSON_ARR && i < ar->len; i++) {
+        const size_t k = strlen(info->architectures);
+        if (ar->items[i].type == HS_JSON_STR)
+            snprintf(info->architectures + k, sizeof info->architectures - k, "%s%s", k ? ", " : "", ar->items[i].str);
+    }
     const hs_json *tv = hs_json_get(j, "transformers_version");
     if (tv && tv->type == HS_JSON_STR) snprintf(info->transformers_version, sizeof info->transformers_version, "%s", tv->str);
+    const hs_json *td = hs_json_get(j, "torch_dtype");
+    if (td && td->type == HS_JSON_STR) snprintf(info->torch_dtype, sizeof info->torch_dtype, "%s", td->str);
     snprintf(info->tokenizer, sizeof info->tokenizer, "%s",
              fam->family == HS_HF_BERT || fam->family == HS_HF_DISTILBERT ? "wordpiece" : "bpe");
     memset(cfg, 0, sizeof *cfg);
@@ -797,6 +805,21 @@ static hs_status load_model(ld_ctx *c, const fam_names *fn, const hs_json *cj, c
     return HS_OK;
 }
 
+/* The weight files' size and the SHA-256 of their headers (hf_model.h). */
+static void weights_identity(const ld_ctx *c, hs_hf_info *info)
+{
+    const char *base = strrchr(c->where, '/');
+    snprintf(info->weights_file, sizeof info->weights_file, "%.63s", base ? base + 1 : c->where);
+    hs_sha256 h;
+    hs_sha256_init(&h);
+    info->weights_bytes = 0;
+    for (size_t i = 0; i < c->nf; i++) {
+        info->weights_bytes += (long long)c->f[i]->map_len;
+        hs_sha256_update(&h, c->f[i]->map, (size_t)(c->f[i]->data - c->f[i]->map));
+    }
+    hs_sha256_final(&h, info->weights_header_sha256);
+}
+
 hs_status hs_hf_load(hs_model **out, hs_hf_info *info_out, const char *dir, int n_out, int seq_len, uint64_t key)
 {
     *out = NULL;
@@ -812,6 +835,7 @@ hs_status hs_hf_load(hs_model **out, hs_hf_info *info_out, const char *dir, int 
     memset(&c, 0, sizeof c);
     c.dir = dir;
     hs_status s = load_model(&c, fam_of(info.family), cj, cfile, &cfg, &info, n_out, seq_len, key, out);
+    if (s == HS_OK) weights_identity(&c, &info);
     close_files(&c);
     hs_json_free(cj);
     if (s != HS_OK || !info_out) hs_hf_info_free(&info);

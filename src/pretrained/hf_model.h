@@ -19,6 +19,16 @@ typedef struct {
     int n_labels;             /* its classes (id2label's size), 0 without one */
     char **id2label;          /* [n_labels] label names in id order, or NULL */
     char transformers_version[32]; /* config.json's, "" when absent */
+    char architectures[256];  /* every entry of architectures, joined by ", " ("" when absent) */
+    char torch_dtype[16];     /* config.json's torch_dtype, "" when absent */
+    /* set by hs_hf_load: the weight files (model.safetensors, or the index's
+     * shards), their total size, and the SHA-256 of their headers (the 8-byte
+     * length and the JSON, file after file): the names, dtypes, shapes and
+     * offsets of every tensor, not their values (hashing a 440 MB file whole
+     * costs seconds; docs/results-format.md) */
+    char weights_file[64];
+    long long weights_bytes;
+    char weights_header_sha256[65];
     char tokenizer[16];       /* "wordpiece" or "bpe" */
     int pad_id, cls_id, sep_id; /* special token ids from config.json (-1 when unknown) */
     int max_positions;        /* usable positions (RoBERTa: max_position_embeddings − 2) */

@@ -204,6 +204,12 @@ static hs_status create_all(hs_results *r, const hs_results_layout *lay)
     char fp[32];
     snprintf(fp, sizeof fp, "%016llx", (unsigned long long)lay->fingerprint);
     HS_CHECK(hs_h5_attr_write_str(f, "fingerprint", fp));
+    for (int k = 0; k < lay->n_root_attrs; k++) {
+        const hs_attr *a = &lay->root_attrs[k];
+        if (a->type == HS_ATTR_STR) HS_CHECK(hs_h5_attr_write_str(f, a->name, a->s));
+        else if (a->type == HS_ATTR_LONG) HS_CHECK(hs_h5_attr_write_long(f, a->name, a->l));
+        else HS_CHECK(hs_h5_attr_write_double(f, a->name, a->d));
+    }
     int lmax = 1, hmax = 1;
     for (int t = 0; t < lay->n_tasks; t++) {
         if (lay->task_shapes[t].layers > lmax) lmax = lay->task_shapes[t].layers;

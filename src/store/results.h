@@ -66,6 +66,8 @@ typedef struct {
     const hs_attr *const *task_attrs; /* per task: attributes of /tasks/<name> */
     const int *n_task_attrs;
     const hs_config *base_shapes;  /* per base job: its model shape (checkpoint layout) */
+    const hs_attr *root_attrs;     /* more root attributes (the libraries' versions), or NULL */
+    int n_root_attrs;
 } hs_results_layout;
 
 typedef struct hs_results hs_results;

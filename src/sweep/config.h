@@ -155,12 +155,35 @@ hs_status hs_sweep_pretrained_config(const char *dir, hs_config *cfg, int *has_c
 hs_status hs_sweep_pretrained_encoder(const char *dir, hs_text_encoder **out);
 void hs_sweep_pretrained_encoder_free(hs_text_encoder **enc);
 /* A base job's starting model: the folder loaded with a fresh classification
- * head seeded by key, or, when steps = 0 and it has one, its own head with
- * its classes matched to the task's labels by id2label. *cfg is the shape
+ * head seeded by key, or, when steps = 0, its own head (a folder without one
+ * is refused: callers refuse steps = 0 on such a folder beforehand) with its
+ * classes matched to the task's labels by id2label. *cfg is the shape
  * the sweep expects (hs_sweep_model_config); a folder that no longer gives
  * it is an error. */
 hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_config *cfg, const hs_task *t,
                                    long steps, uint64_t key);
+
+/* Where a task's pretrained model came from, for the results file's
+ * /tasks/<name> attributes (docs/results-format.md). */
+typedef struct {
+    char abspath[4096];             /* the folder, resolved ("" when it cannot be) */
+    char model_type[32];
+    char architectures[256];        /* config.json's, ", "-joined; "unknown" when absent */
+    char transformers_version[32];  /* "unknown" when absent */
+    char torch_dtype[16];           /* "unknown" when absent */
+    long vocab_size;
+    char weights_file[64];          /* model.safetensors or model.safetensors.index.json */
+    long long weights_bytes;        /* total size of the weight files */
+    char weights_header_sha256[65]; /* SHA-256 of their safetensors headers */
+} hs_sweep_pretrained_prov;
+
+/* Loads the folder once in full, as the task's base jobs will (every tensor's
+ * name, shape and dtype, the head's labels when steps = 0), and frees it:
+ * `check` and `run` (before the results file is created) refuse a broken
+ * folder with its error instead of failing every base job. prov (may be
+ * NULL) is filled. */
+hs_status hs_sweep_pretrained_verify(const char *dir, const hs_config *cfg, const hs_task *t, long steps,
+                                     hs_sweep_pretrained_prov *prov);
 
 hs_config hs_sweep_model_config(const hs_sweep *sw, int task, const hs_task *t);
 

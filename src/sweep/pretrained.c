@@ -3,6 +3,7 @@
  * model (docs/pretrained.md). The folder is read through src/pretrained/;
  * the tasks layer sees only the hs_text_encoder callback (it cannot include
  * a higher layer). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,18 +93,18 @@ static hs_status match_labels(const hs_hf_info *info, const hs_task *t, const ch
     return HS_OK;
 }
 
-hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_config *cfg, const hs_task *t,
-                                   long steps, uint64_t key)
+/* The base job's model (config.h), and the folder's info (freed by the caller). */
+static hs_status load_into(hs_model **out, hs_hf_info *info, const char *dir, const hs_config *cfg, const hs_task *t,
+                           long steps, uint64_t key)
 {
     *out = NULL;
-    hs_config got;
-    int has_cls = 0;
-    HS_CHECK(hs_sweep_pretrained_config(dir, &got, &has_cls));
-    const int own_head = steps == 0 && has_cls;
-    hs_hf_info info;
-    memset(&info, 0, sizeof info);
+    /* steps = 0 uses the checkpoint's own head: the sweep refused steps = 0
+     * on a folder without one when it was read (and hs_hf_load refuses it
+     * should the folder have changed since), so config.json is read once */
+    const int own_head = steps == 0;
+    memset(info, 0, sizeof *info);
     hs_model *m = NULL;
-    hs_status s = hs_hf_load(&m, &info, dir, own_head ? 0 : cfg->n_out, cfg->seq_len, key);
+    hs_status s = hs_hf_load(&m, info, dir, own_head ? 0 : cfg->n_out, cfg->seq_len, key);
     if (s == HS_OK) {
         hs_tensor_info want[HS_NUM_PARAMS];
         size_t n_want;
@@ -118,7 +119,7 @@ hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_con
         hs_real *w = NULL, *b = NULL;
         const int C = cfg->n_out, d = m->cfg.d_model;
         s = hs_calloc((void **)&class_of, (size_t)(C > 0 ? C : 1), sizeof *class_of, "label map");
-        if (s == HS_OK) s = match_labels(&info, t, dir, class_of);
+        if (s == HS_OK) s = match_labels(info, t, dir, class_of);
         if (s == HS_OK) s = hs_calloc((void **)&w, (size_t)d * C, sizeof *w, "head");
         if (s == HS_OK) s = hs_calloc((void **)&b, (size_t)C, sizeof *b, "head");
         if (s == HS_OK) {
@@ -132,11 +133,50 @@ hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_con
         hs_free(w);
         hs_free(b);
     }
-    hs_hf_info_free(&info);
     if (s != HS_OK) {
         hs_model_destroy(&m);
+        hs_hf_info_free(info);
         return s;
     }
     *out = m;
+    return HS_OK;
+}
+
+hs_status hs_sweep_pretrained_load(hs_model **out, const char *dir, const hs_config *cfg, const hs_task *t,
+                                   long steps, uint64_t key)
+{
+    hs_hf_info info;
+    hs_status s = load_into(out, &info, dir, cfg, t, steps, key);
+    hs_hf_info_free(&info);
+    return s;
+}
+
+static void or_unknown(char *dst, size_t n, const char *v)
+{
+    snprintf(dst, n, "%s", v && v[0] ? v : "unknown");
+}
+
+hs_status hs_sweep_pretrained_verify(const char *dir, const hs_config *cfg, const hs_task *t, long steps,
+                                     hs_sweep_pretrained_prov *prov)
+{
+    hs_hf_info info;
+    hs_model *m = NULL;
+    HS_CHECK(load_into(&m, &info, dir, cfg, t, steps, 0));
+    if (prov) {
+        memset(prov, 0, sizeof *prov);
+        char *abs = realpath(dir, NULL);
+        snprintf(prov->abspath, sizeof prov->abspath, "%s", abs ? abs : "");
+        free(abs);
+        or_unknown(prov->model_type, sizeof prov->model_type, info.model_type);
+        or_unknown(prov->architectures, sizeof prov->architectures, info.architectures);
+        or_unknown(prov->transformers_version, sizeof prov->transformers_version, info.transformers_version);
+        or_unknown(prov->torch_dtype, sizeof prov->torch_dtype, info.torch_dtype);
+        prov->vocab_size = m->cfg.vocab;
+        snprintf(prov->weights_file, sizeof prov->weights_file, "%s", info.weights_file);
+        prov->weights_bytes = info.weights_bytes;
+        snprintf(prov->weights_header_sha256, sizeof prov->weights_header_sha256, "%s", info.weights_header_sha256);
+    }
+    hs_model_destroy(&m);
+    hs_hf_info_free(&info);
     return HS_OK;
 }

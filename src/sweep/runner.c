@@ -9,6 +9,8 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <hdf5.h>
+#include <libconfig.h>
 #include <math.h>
 #include <mpi.h>
 #include <sched.h>
@@ -19,6 +21,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <utf8proc.h>
+#include <zlib.h>
 
 #include "../core/alloc.h"
 #include "../prune/eval.h"
@@ -671,8 +675,54 @@ static hs_status make_parents(const char *path)
  * cache, which lives as long as the run). One per task: a fixed table indexed
  * by task % 64 gave a sweep of more than 64 tasks the wrong attributes. */
 typedef struct {
-    hs_attr a[4];
+    hs_attr a[16];
+    hs_sweep_pretrained_prov prov; /* model.pretrained: where the checkpoint came from */
 } task_attrs;
+
+/* The /tasks/<name> attributes of a task on a pretrained model (its
+ * provenance, docs/results-format.md), after a's first n; returns the count. */
+static int prov_attrs(hs_attr *a, int n, const char *dir, const hs_sweep_pretrained_prov *p)
+{
+    a[n++] = (hs_attr){"pretrained", HS_ATTR_STR, 0, 0, dir};
+    a[n++] = (hs_attr){"pretrained_abspath", HS_ATTR_STR, 0, 0, p->abspath};
+    a[n++] = (hs_attr){"pretrained_model_type", HS_ATTR_STR, 0, 0, p->model_type};
+    a[n++] = (hs_attr){"pretrained_architectures", HS_ATTR_STR, 0, 0, p->architectures};
+    a[n++] = (hs_attr){"pretrained_transformers_version", HS_ATTR_STR, 0, 0, p->transformers_version};
+    a[n++] = (hs_attr){"pretrained_torch_dtype", HS_ATTR_STR, 0, 0, p->torch_dtype};
+    a[n++] = (hs_attr){"pretrained_vocab_size", HS_ATTR_LONG, p->vocab_size, 0, NULL};
+    a[n++] = (hs_attr){"pretrained_weights_file", HS_ATTR_STR, 0, 0, p->weights_file};
+    a[n++] = (hs_attr){"pretrained_weights_bytes", HS_ATTR_LONG, (long)p->weights_bytes, 0, NULL};
+    a[n++] = (hs_attr){"pretrained_weights_header_sha256", HS_ATTR_STR, 0, 0, p->weights_header_sha256};
+    return n;
+}
+
+/* The versions of the libraries this binary runs with (root attributes). */
+typedef struct {
+    char hdf5[32], openblas[256], mpi[256], libconfig[32], utf8proc[32], zlib[32];
+    hs_attr a[6];
+} lib_versions;
+
+static void library_versions(lib_versions *v)
+{
+    unsigned maj = 0, min = 0, rel = 0;
+    H5get_libversion(&maj, &min, &rel);
+    snprintf(v->hdf5, sizeof v->hdf5, "%u.%u.%u", maj, min, rel);
+    snprintf(v->openblas, sizeof v->openblas, "%s", openblas_get_config());
+    char mpi[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    mpi[0] = 0;
+    MPI_Get_library_version(mpi, &len);
+    mpi[strcspn(mpi, "\n")] = 0; /* Open MPI: one line, then build details */
+    snprintf(v->mpi, sizeof v->mpi, "%s", mpi);
+    snprintf(v->libconfig, sizeof v->libconfig, "%d.%d.%d", LIBCONFIG_VER_MAJOR, LIBCONFIG_VER_MINOR,
+             LIBCONFIG_VER_REVISION);
+    snprintf(v->utf8proc, sizeof v->utf8proc, "%s", utf8proc_version());
+    snprintf(v->zlib, sizeof v->zlib, "%s", zlibVersion());
+    const struct { const char *n, *s; } t[6] = {{"hdf5_version", v->hdf5},         {"openblas_version", v->openblas},
+                                                {"mpi_version", v->mpi},           {"libconfig_version", v->libconfig},
+                                                {"utf8proc_version", v->utf8proc}, {"zlib_version", v->zlib}};
+    for (int i = 0; i < 6; i++) v->a[i] = (hs_attr){t[i].n, HS_ATTR_STR, 0, 0, t[i].s};
+}
 
 /* Opens or creates the results file for sw. */
 static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **res)
@@ -710,7 +760,6 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
         fprintf(stderr, "[headsweep] resuming %s\n", sw->output);
         return HS_OK;
     }
-    HS_CHECK(make_parents(sw->output));
     /* a new file: open every (task, seed) once for the shapes */
     hs_results_layout lay;
     memset(&lay, 0, sizeof lay);
@@ -746,6 +795,13 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
             a[3] = (hs_attr){"description", HS_ATTR_STR, 0, 0, t->description};
             tattrs[bj->task] = a;
             ntattrs[bj->task] = 4;
+            const char *pre = sw->tasks[bj->task].pretrained;
+            if (pre) {
+                /* a broken folder is refused here, before the file exists,
+                 * rather than failing every base job */
+                s = hs_sweep_pretrained_verify(pre, &bshape[b], t, sw->tasks[bj->task].train.steps, &ta->prov);
+                if (s == HS_OK) ntattrs[bj->task] = prov_attrs(a, 4, pre, &ta->prov);
+            }
         }
     }
     if (s == HS_OK) {
@@ -765,7 +821,12 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
         lay.task_attrs = (const hs_attr *const *)tattrs;
         lay.n_task_attrs = ntattrs;
         lay.base_shapes = bshape;
-        s = hs_results_create(res, sw->output, &lay);
+        lib_versions lv;
+        library_versions(&lv);
+        lay.root_attrs = lv.a;
+        lay.n_root_attrs = 6;
+        s = make_parents(sw->output); /* after the checks: a refused sweep creates no folder */
+        if (s == HS_OK) s = hs_results_create(res, sw->output, &lay);
     }
     hs_free(pr);
     hs_free(br);
