@@ -98,8 +98,6 @@ int hs_cmd_export(int argc, char **argv)
     uint8_t *mask = NULL;
     float *imp = NULL;
     double curve[HS_CURVE_WIDTH];
-    hs_hf_info info;
-    memset(&info, 0, sizeof info);
     s = hs_results_open(&r, path, 0);
     if (s == HS_OK) s = hs_sweep_load_text(hs_results_sweep_text(r), path, &sw);
     long b = -1;
@@ -163,10 +161,6 @@ int hs_cmd_export(int argc, char **argv)
             }
         }
     }
-    if (s == HS_OK) {
-        hs_config cfg;
-        s = hs_hf_read_config(task->pretrained, &cfg, &info);
-    }
     /* the labels in the model's class order are the task's (hs_sweep_pretrained_load
      * puts a checkpoint's own head into that order too) */
     hs_task *t = NULL;
@@ -175,12 +169,12 @@ int hs_cmd_export(int argc, char **argv)
                         "id2label gets LABEL_0..\n", task->name, hs_error_message());
         hs_error_clear();
     }
-    if (s == HS_OK) s = hs_hf_export(m, &info, task->pretrained, dir, t ? t->class_names : NULL);
+    /* NULL info: export reads the folder's config.json once, for its keys and family */
+    if (s == HS_OK) s = hs_hf_export(m, NULL, task->pretrained, dir, t ? t->class_names : NULL);
     hs_task_destroy(&t);
     if (s == HS_OK)
-        printf("wrote %s (%s, %d layers, %s) from %s\n", dir, info.model_type, m->cfg.layers,
+        printf("wrote %s (%s, %d layers, %s) from %s\n", dir, task->pretrained, m->cfg.layers,
                point >= 0 ? "pruned" : "base model", path);
-    hs_hf_info_free(&info);
     hs_model_destroy(&m);
     hs_model_destroy(&small);
     hs_free(rows);

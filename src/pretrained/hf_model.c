@@ -1145,10 +1145,38 @@ static char *memtext(FILE *fp, char **buf)
     return d;
 }
 
+static hs_status export_json(const hs_model *m, const hs_hf_info *info, const hs_json *src, const char *from_dir,
+                             const char *dir, char *const *id2label);
+
 hs_status hs_hf_export(const hs_model *m, const hs_hf_info *info, const char *from_dir, const char *dir,
                        char *const *id2label)
 {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", from_dir);
+    hs_json *src;
+    HS_CHECK(read_json(path, &src, (size_t)16 << 20, "the source folder's config.json"));
+    hs_status s = HS_OK;
+    hs_hf_info own;
+    info_init(&own);
+    if (src->type != HS_JSON_OBJ)
+        s = hs_error_set(HS_ERR_INPUT, "%s: expected a JSON object", path);
+    if (s == HS_OK && !info) {
+        /* the folder's settings from the config.json read here (not a second read) */
+        hs_config cfg;
+        s = read_config_json(from_dir, src, path, &cfg, &own);
+        info = &own;
+    }
+    if (s == HS_OK) s = export_json(m, info, src, from_dir, dir, id2label);
+    hs_hf_info_free(&own);
+    hs_json_free(src);
+    return s;
+}
+
+static hs_status export_json(const hs_model *m, const hs_hf_info *info, const hs_json *src, const char *from_dir,
+                             const char *dir, char *const *id2label)
+{
     const hs_config *c = &m->cfg;
+    char path[4200];
     const fam_names *fn = fam_of(info->family);
     if (c->lm || c->patch_dim)
         return hs_error_set(HS_ERR_INPUT, "%s: only classification models of the four families export: expected "
@@ -1165,14 +1193,6 @@ hs_status hs_hf_export(const hs_model *m, const hs_hf_info *info, const char *fr
             if (m->is_static[l * c->heads + h])
                 return hs_error_set(HS_ERR_INPUT, "%s: layer %d head %d has a constant attention matrix (PAPA): "
                                     "expected ordinary heads only", dir, l, h);
-    }
-    char path[4200];
-    snprintf(path, sizeof path, "%s/config.json", from_dir);
-    hs_json *src;
-    HS_CHECK(read_json(path, &src, (size_t)16 << 20, "the source folder's config.json"));
-    if (src->type != HS_JSON_OBJ) {
-        hs_json_free(src);
-        return hs_error_set(HS_ERR_INPUT, "%s: expected a JSON object", path);
     }
     out_set o;
     memset(&o, 0, sizeof o);
@@ -1315,6 +1335,5 @@ hs_status hs_hf_export(const hs_model *m, const hs_hf_info *info, const char *fr
     }
     for (int i = 0; i < no; i++) hs_free(ov[i].text);
     out_free(&o);
-    hs_json_free(src);
     return s;
 }

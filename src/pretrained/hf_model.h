@@ -56,7 +56,8 @@ hs_status hs_hf_load(hs_model **out, hs_hf_info *info, const char *dir, int n_ou
  * empty): config.json (from_dir's, with the shape, pruned_heads, id2label),
  * model.safetensors (F32; heads whose gate is 0 removed, other gates folded
  * into the output projection) and the tokenizer files of from_dir copied.
- * id2label may be NULL (LABEL_0 ..). */
+ * id2label may be NULL (LABEL_0 ..). info may be NULL: then from_dir's
+ * config.json, which is read here anyway, gives the family. */
 hs_status hs_hf_export(const hs_model *m, const hs_hf_info *info, const char *from_dir, const char *dir,
                        char *const *id2label);
 
