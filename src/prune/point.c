@@ -15,31 +15,6 @@ static double now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-hs_status hs_model_clone(hs_model **out, const hs_model *base)
-{
-    HS_CHECK(hs_model_create(out, &base->cfg));
-    memcpy((*out)->params, base->params, sizeof(hs_real) * base->num_params);
-    memcpy((*out)->layer_off, base->layer_off, (size_t)base->cfg.layers);
-    return HS_OK;
-}
-
-long hs_params_kept(const hs_model *m, const unsigned char *mask)
-{
-    const hs_config *c = &m->cfg;
-    const long d = c->d_model, H = c->heads, dh = d / H, F = c->d_ff;
-    long n = 0;
-    for (int i = 0; i < HS_NUM_PARAMS; i++)
-        if (i != HS_P_GATES) n += (long)m->info[i].count;
-    for (int l = 0; l < c->layers; l++) {
-        long removed = 0;
-        for (int j = 0; j < H; j++) removed += !mask[l * H + j];
-        n -= removed * (3 * d * dh + 3 * dh + dh * d); /* Q, K, V columns + biases, Wo rows */
-        if (m->layer_off[l]) /* the rest of a dropped layer: bo, LNs, FFN */
-            n -= d + 4 * d + d * F + F + F * d + d;
-    }
-    return n;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

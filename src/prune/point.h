@@ -10,6 +10,7 @@
 #ifndef HS_PRUNE_POINT_H
 #define HS_PRUNE_POINT_H
 
+#include "../core/model_util.h"
 #include "method.h"
 
 typedef struct {
@@ -47,11 +48,5 @@ typedef struct {
 hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *meth,
                        const hs_settings *set, double ratio, uint64_t key, const hs_point_opts *o,
                        hs_point_result *r);
-
-/* A new model with base's shape and parameters (gates included). */
-hs_status hs_model_clone(hs_model **out, const hs_model *base);
-
-/* Parameters that remain when heads (and dropped layers) are removed. */
-long hs_params_kept(const hs_model *m, const unsigned char *mask);
 
 #endif
