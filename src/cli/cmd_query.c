@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../query/query_expr.h"
+#include "../query/results_view.h"
+#include "../query/table_fmt.h"
 #include "cli.h"
-#include "query_expr.h"
-#include "results_view.h"
-#include "table_fmt.h"
 
 static const char help[] =
     "usage: headsweep query RESULTS.h5 [--where EXPR]... [--group-by COLS] [--columns COLS]\n"

@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../query/plot.h"
+#include "../query/results_view.h"
+#include "../query/table_fmt.h"
 #include "cli.h"
 #include "config.h"
-#include "plot.h"
-#include "results_view.h"
-#include "table_fmt.h"
 
 static const char help[] =
     "usage: headsweep report RESULTS.h5 -o report.html [--plots-dir DIR] [--band minmax|std]\n"

@@ -1,5 +1,5 @@
 /* fuzz_results.c — the results-file reader behind `query`: the query
- * command itself (src/cli/cmd_query.c over results_view.c and
+ * command itself (src/cli/cmd_query.c over src/query/results_view.c and
  * src/store/results.c) on an HDF5 file image, or a base file edited by a
  * program (fuzz_h5edit.h). The mode byte picks the query: plain, grouped, --masks
  * of one point or of groups, filtered, sorted, in each output format. The

@@ -1,4 +1,4 @@
-/* fuzz_where.c — `query`'s expressions and table options (src/cli/
+/* fuzz_where.c — `query`'s expressions and table options (src/query/:
  * query_expr.c, results_view.c tables, table_fmt.c) on rows in memory.
  * Input: up to four lines — the --where text, the --group-by list, the
  * --columns list, the --sort spec — then any bytes, copied over a fifth
@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../src/cli/query_expr.h"
-#include "../../src/cli/results_view.h"
-#include "../../src/cli/table_fmt.h"
+#include "../../src/query/query_expr.h"
+#include "../../src/query/results_view.h"
+#include "../../src/query/table_fmt.h"
 #include "../../src/core/alloc.h"
 #include "fuzz_util.h"
 

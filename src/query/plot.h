@@ -20,10 +20,12 @@
  * macro expansion happens there) with control characters replaced, and file
  * names are reduced to [A-Za-z0-9._-]. A method keeps its colour in every
  * figure (its index in sweep order picks it). */
-#ifndef HS_CLI_PLOT_H
-#define HS_CLI_PLOT_H
+#ifndef HS_QUERY_PLOT_H
+#define HS_QUERY_PLOT_H
 
 #include "results_view.h"
+
+#define HS_PLOT_MAX_RATIOS 6 /* survival panels of a heads figure */
 
 enum { HS_FIG_TRADEOFF, HS_FIG_TRADEOFF_FT, HS_FIG_HEADS, HS_FIG_CURVE };
 
@@ -32,7 +34,7 @@ typedef struct {
     int band_std;          /* 0: band from min to max over seeds; 1: mean ± std */
     int x_actual;          /* 0: x = the sweep's ratio; 1: x = heads_pruned_frac as measured */
     const double *ratios;  /* heatmap ratios, or NULL: up to 6 of each method's nonzero ratios */
-    int n_ratios;
+    int n_ratios;          /* at most HS_PLOT_MAX_RATIOS */
     int png, svg;          /* formats to draw */
 } hs_plot_opts;
 

@@ -11,8 +11,8 @@
  * data is made safe for each format: control characters become '?' in the
  * text table, CSV quotes fields that need it, JSON escapes (invalid UTF-8
  * becomes U+FFFD), HTML escapes & < > " '. Sizes: up to ~10^5 rows. */
-#ifndef HS_CLI_TABLE_FMT_H
-#define HS_CLI_TABLE_FMT_H
+#ifndef HS_QUERY_TABLE_FMT_H
+#define HS_QUERY_TABLE_FMT_H
 
 #include <stdio.h>
 

@@ -15,8 +15,8 @@
  * numerically (= and != on reals with a relative tolerance of 1e-9); a NaN
  * (a metric of a pending or failed point) matches only != and not in.
  * Everything here is pure computation on rows already read. */
-#ifndef HS_CLI_QUERY_EXPR_H
-#define HS_CLI_QUERY_EXPR_H
+#ifndef HS_QUERY_QUERY_EXPR_H
+#define HS_QUERY_QUERY_EXPR_H
 
 #include <stddef.h>
 

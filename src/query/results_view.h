@@ -7,8 +7,8 @@
  *
  * Also the one place rows become a table: selected rows as they are, or
  * grouped by some columns with mean, std, min, max and n of the others. */
-#ifndef HS_CLI_RESULTS_VIEW_H
-#define HS_CLI_RESULTS_VIEW_H
+#ifndef HS_QUERY_RESULTS_VIEW_H
+#define HS_QUERY_RESULTS_VIEW_H
 
 #include "../store/results.h"
 #include "query_expr.h"
