@@ -18,7 +18,8 @@
  *            hosts and interruptions; RUN: depends on the run (timing, place, tries)
  *
  * The order, names and storage are the file format: old files are read by
- * member name, so a column may be appended, never renamed or retyped.
+ * member name, so a column may be appended (a file written before reads it
+ * as its pending value: hs_results_read_points), never renamed or retyped.
  * Adding one: a line here, the code that fills it (src/sweep/jobs.c from
  * src/prune/point.h's result), and the two tables of docs/results-format.md. */
 #ifndef HS_STORE_COLUMNS_H

@@ -652,6 +652,9 @@ hs_status hs_results_read_points(hs_results *r, hs_point_row *rows)
 {
     if (r->n_points == 0) return HS_OK;
     if (!r->writing) H5Drefresh(r->points);
+    /* HDF5 leaves a member the file lacks as the buffer holds it: a column
+     * appended after the file was written reads as its pending value */
+    for (long i = 0; i < r->n_points; i++) hs_point_row_init(&rows[i]);
     if (H5Dread(r->points, r->point_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
         return hs_error_set(HS_ERR_INPUT, "%s: cannot read /points (damaged?)", r->path);
     return HS_OK;
@@ -661,6 +664,7 @@ hs_status hs_results_read_bases(hs_results *r, hs_base_row *rows)
 {
     if (r->n_base == 0) return HS_OK;
     if (!r->writing) H5Drefresh(r->bases);
+    for (long i = 0; i < r->n_base; i++) hs_base_row_init(&rows[i]);
     if (H5Dread(r->bases, r->base_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) < 0)
         return hs_error_set(HS_ERR_INPUT, "%s: cannot read /base_jobs (damaged?)", r->path);
     return HS_OK;

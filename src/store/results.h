@@ -107,7 +107,8 @@ hs_status hs_results_write_point(hs_results *r, long i, const hs_point_row *row,
 hs_status hs_results_write_base(hs_results *r, long i, const hs_base_row *row, const hs_model *m,
                                 const char *error);
 
-/* Reads all rows (arrays of n_points / n_base owned by the caller). */
+/* Reads all rows (arrays of n_points / n_base owned by the caller); a column
+ * the file does not have gets its pending value (columns.h). */
 hs_status hs_results_read_points(hs_results *r, hs_point_row *rows);
 hs_status hs_results_read_bases(hs_results *r, hs_base_row *rows);
 /* Reads point i's mask and importance ([Lmax][Hmax]); curve [HS_CURVE_WIDTH] may be NULL. */
