@@ -35,6 +35,7 @@ const char *hs_strerror(hs_status s)
     case HS_ERR_NOMEM: return "out of memory";
     case HS_ERR_NUMERIC: return "numerical failure";
     case HS_ERR_INTERNAL: return "internal error";
+    case HS_ERR_CANCELLED: return "cancelled";
     }
     return "unknown error";
 }

@@ -21,7 +21,8 @@ typedef enum {
     HS_ERR_IO = 2,       /* a file could not be read or written */
     HS_ERR_NOMEM = 3,    /* allocation failed (size in the message) */
     HS_ERR_NUMERIC = 4,  /* NaN/Inf or divergence during training */
-    HS_ERR_INTERNAL = 5  /* a library call failed unexpectedly (HDF5, MPI) */
+    HS_ERR_INTERNAL = 5, /* a library call failed unexpectedly (HDF5, MPI) */
+    HS_ERR_CANCELLED = 6 /* stopped on request (a signal): the job stays to do */
 } hs_status;
 
 /* Human-readable name of a status code ("bad input", ...). Never NULL. */

@@ -18,7 +18,7 @@ void hs_cancel_now(void) { cancelled = 1; }
 
 static hs_status check_deadline(void)
 {
-    if (cancelled) return hs_error_set(HS_ERR_NUMERIC, "cancelled (the sweep is stopping)");
+    if (cancelled) return hs_error_set(HS_ERR_CANCELLED, "cancelled (the sweep is stopping)");
     if (deadline > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -202,8 +202,8 @@ static int run_worker(ctx_common *c)
     if (hs_calloc((void **)&cache, (size_t)sw->n_bases, sizeof *cache, "base cache") != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
     MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_READY, MPI_COMM_WORLD);
     const size_t lh = (size_t)c->lmax * c->hmax;
-    char *out = malloc(point_payload(c));
-    if (!out) MPI_Abort(MPI_COMM_WORLD, 1);
+    char *out = NULL;
+    if (hs_calloc((void **)&out, point_payload(c), 1, "result message") != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
     for (;;) {
         MPI_Status st;
         wait_message(0, &st, worker_stop);
@@ -211,7 +211,7 @@ static int run_worker(ctx_common *c)
         int n;
         if (recv_bytes(&st, &msg, &n) != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
         if (st.MPI_TAG == TAG_STOP) {
-            free(msg);
+            hs_free(msg);
             break;
         }
         job_header jh;
@@ -233,13 +233,13 @@ static int run_worker(ctx_common *c)
             hs_error_clear();
             const size_t np = m ? m->num_params : 0;
             const size_t sz = sizeof rh + sizeof row + np * sizeof(float);
-            char *buf = malloc(sz);
-            if (!buf) MPI_Abort(MPI_COMM_WORLD, 1);
+            char *buf = NULL;
+            if (hs_calloc((void **)&buf, sz, 1, "result message") != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
             memcpy(buf, &rh, sizeof rh);
             memcpy(buf + sizeof rh, &row, sizeof row);
             if (m) memcpy(buf + sizeof rh + sizeof row, m->params, np * sizeof(float));
             MPI_Send(buf, (int)sz, MPI_BYTE, 0, TAG_RESULT_BASE, MPI_COMM_WORLD);
-            free(buf);
+            hs_free(buf);
             if (m) cache[jh.id] = m; /* points of this base will likely come here too */
         } else {
             if (jh.n_params > 0 && !cache[jh.base])
@@ -270,11 +270,11 @@ static int run_worker(ctx_common *c)
             memcpy(out + sizeof rh, &row, sizeof row);
             MPI_Send(out, (int)point_payload(c), MPI_BYTE, 0, TAG_RESULT_POINT, MPI_COMM_WORLD);
         }
-        free(msg);
+        hs_free(msg);
     }
     for (long i = 0; i < sw->n_bases; i++) hs_model_destroy(&cache[i]);
     hs_free(cache);
-    free(out);
+    hs_free(out);
     return 0;
 }
 
@@ -468,7 +468,7 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
         row.rank = 0;
         hs_model *m = NULL;
         hs_status s = run_base(&c->tc, id, &row, &m);
-        if (got_term || (s != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
+        if (got_term || (s == HS_ERR_CANCELLED && got_usr1)) {
             hs_error_clear();
             hs_model_destroy(&m);
             *cancelled = 1;
@@ -493,7 +493,7 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
         hs_status ps = run_point(&c->tc, id, k->models[row.base], c->lmax, c->hmax, &row, mask,
                                         imp, curve);
         hs_set_deadline(0);
-        if (got_term || (ps != HS_OK && got_usr1 && strstr(hs_error_message(), "cancelled"))) {
+        if (got_term || (ps == HS_ERR_CANCELLED && got_usr1)) {
             hs_error_clear();
             *cancelled = 1;
         } else {
@@ -895,13 +895,12 @@ int hs_run(const hs_run_opts *o)
         return 2;
     }
     if (c.rank != 0) {
-        text = malloc((size_t)len);
-        if (!text) MPI_Abort(MPI_COMM_WORLD, 1);
+        if (hs_calloc((void **)&text, (size_t)len, 1, "sweep text") != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
     }
     MPI_Bcast(text, (int)len, MPI_CHAR, 0, MPI_COMM_WORLD);
     if (c.rank != 0) {
         s = hs_sweep_load_text(text, o->sweep_path, &c.sw);
-        free(text);
+        hs_free(text);
         if (s != HS_OK) MPI_Abort(MPI_COMM_WORLD, 2); /* same text: cannot differ from rank 0 */
     }
     c.lmax = c.hmax = 1;
