@@ -1,7 +1,9 @@
 /* test_ops.c — the optimised paths against their naive references (docs/design.md, "Code conventions")
  * and the small building blocks: sgemm matmul forward/backward vs triple
  * loops on odd shapes, the RNG's determinism and moments, the LR schedule
- * and allocation failure handling. */
+ * and allocation failure handling; the vectorised GELU erf against double
+ * erfc, the gates-only backward against the full one, AdamW's update
+ * against its scalar formula and its lazily allocated moments. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,11 +128,137 @@ static void test_alloc(void)
     hs_error_clear();
 }
 
+
+/* float GELU erf (an erfc fit, ops.c) against double erfc: value within a
+ * few float ulps of |x·Φ(x)| (relative, also in the far negative tail,
+ * where 1 + erff cancels), derivative within a few ulps of 1; the value-only function gives the same
+ * bits as the forward's out. */
+static void test_gelu_erf(void)
+{
+    enum { N = 2 * 12 * 256 + 1 };
+    static float x[N], out[N], der[N], val[N];
+    for (int i = 0; i < N; i++) x[i] = (float)(i - N / 2) / 256; /* -12 .. 12 */
+    memcpy(der, x, sizeof x);
+    hs_gelu_erf_forward(out, der, N);
+    hs_gelu_erf_value(val, x, N);
+    double worst = 0, worst_d = 0;
+    float at = 0;
+    for (int i = 0; i < N; i++) {
+        const double xd = x[i], cdf = 0.5 * erfc(-xd / sqrt(2.0)), ref = xd * cdf;
+        const double dref = cdf + xd * exp(-0.5 * xd * xd) / sqrt(2 * 3.14159265358979323846);
+        if (ref != 0) {
+            const double ulp = nextafterf((float)fabs(ref), INFINITY) - (float)fabs(ref);
+            const double e = fabs(out[i] - ref) / ulp;
+            if (e > worst) worst = e, at = x[i];
+        }
+        worst_d = fmax(worst_d, fabs(der[i] - dref)); /* |GELU'| <= 1.13: absolute */
+    }
+    tap_ok(worst <= 8, "gelu erf: values within %.1f float ulps of double x*Phi(x) on [-12, 12] (worst at %g)",
+           worst, at);
+    tap_ok(worst_d < 5e-7, "gelu erf: derivative within %.2g of Phi + x*phi", worst_d);
+    tap_ok(!memcmp(out, val, sizeof out), "gelu erf: the value-only function gives the forward's bits");
+    memcpy(der, x, sizeof x);
+    hs_gelu_forward(out, der, N);
+    hs_gelu_value(val, x, N);
+    tap_ok(!memcmp(out, val, sizeof out), "gelu tanh: the value-only function gives the forward's bits");
+}
+
+/* gates_only: the same gate gradients (summed and per example) bit for bit
+ * as the full backward, no other gradient touched; BERT-style and pre-LN. */
+static void test_gates_only(void)
+{
+    const hs_config cfgs[2] = {
+        {.vocab = 50, .seq_len = 9, .d_model = 16, .heads = 4, .layers = 3, .d_ff = 24, .n_out = 3, .post_ln = 1,
+         .act = HS_ACT_GELU_ERF, .ln_eps = 1e-12, .type_vocab = 2, .pooler = HS_POOL_TANH},
+        {.vocab = 50, .seq_len = 9, .d_model = 16, .heads = 4, .layers = 3, .d_ff = 24, .n_out = 3},
+    };
+    for (int k = 0; k < 2; k++) {
+        hs_model *m;
+        if (hs_model_create(&m, &cfgs[k]) || hs_model_setup_batch(m, 3, 9)) {
+            tap_ok(0, "model for the gates-only test: %s", hs_error_message());
+            return;
+        }
+        hs_model_init_weights(m, 7);
+        int tok[27], len[3] = {9, 5, 7}, tgt[3] = {0, 2, 1};
+        for (int i = 0; i < 27; i++) tok[i] = (i * 7 + 3) % 50;
+        const hs_batch b = {3, 9, tok, len, tgt, NULL, NULL};
+        const size_t ng = m->info[HS_P_GATES].count, ne = (size_t)3 * ng;
+        float gates[64], gate_ex[192];
+        m->want_gate_ex = 1;
+        hs_model_zero_grad(m);
+        int ok = hs_model_forward(m, &b) == HS_OK;
+        hs_model_backward(m, &b);
+        memcpy(gates, m->g.gates, sizeof(float) * ng);
+        memcpy(gate_ex, m->a.gate_ex, sizeof(float) * ne);
+        for (size_t i = 0; i < m->num_params; i++) m->grads[i] = 7;
+        memset(m->g.gates, 0, sizeof(float) * ng);
+        m->gates_only = 1;
+        ok = ok && hs_model_forward(m, &b) == HS_OK;
+        hs_model_backward(m, &b);
+        int untouched = 1;
+        for (size_t i = 0; i < m->num_params; i++)
+            if ((i < m->info[HS_P_GATES].offset || i >= m->info[HS_P_GATES].offset + ng) && m->grads[i] != 7)
+                untouched = 0;
+        tap_ok(ok && !memcmp(gates, m->g.gates, sizeof(float) * ng) &&
+                   !memcmp(gate_ex, m->a.gate_ex, sizeof(float) * ne),
+               "%s: gates-only backward gives the full backward's gate gradients bit for bit",
+               k ? "pre-LN" : "BERT-style");
+        tap_ok(untouched, "%s: gates-only backward touches no weight gradient", k ? "pre-LN" : "BERT-style");
+        hs_model_destroy(&m);
+    }
+}
+
+/* AdamW: moments appear only with the first update of a trained tensor;
+ * the vectorised update equals the scalar formula bit for bit. */
+static void test_adamw(void)
+{
+    const hs_config cfg = {.vocab = 20, .seq_len = 4, .d_model = 8, .heads = 2, .layers = 1, .d_ff = 8, .n_out = 2};
+    hs_model *m;
+    hs_adamw *o;
+    const hs_adamw_config oc = hs_adamw_defaults(10);
+    if (hs_model_create(&m, &cfg) || hs_adamw_create(&o, m, &oc)) {
+        tap_ok(0, "model for the AdamW test: %s", hs_error_message());
+        return;
+    }
+    hs_model_init_weights(m, 3);
+    hs_rng r;
+    hs_rng_seed(&r, 9);
+    for (size_t i = 0; i < m->num_params; i++) m->grads[i] = (float)(1e-3 * hs_rng_normal(&r));
+    int keep[HS_NUM_PARAMS];
+    for (int i = 0; i < HS_NUM_PARAMS; i++) keep[i] = m->info[i].trained, m->info[i].trained = 0;
+    const double n0 = hs_adamw_step(o, m);
+    tap_ok(n0 == 0 && o->m == NULL && o->v == NULL,
+           "AdamW: a step with no trained tensor allocates no moments (scoring keeps no optimizer state)");
+    for (int i = 0; i < HS_NUM_PARAMS; i++) m->info[i].trained = keep[i];
+    float *ref = malloc(sizeof(float) * m->num_params);
+    memcpy(ref, m->params, sizeof(float) * m->num_params);
+    const double norm = hs_adamw_step(o, m); /* the second step: t = 1 */
+    const float lr = (float)hs_adamw_lr(&oc, 1), b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+    const float bc1 = (float)(1 - pow(0.9, 2)), bc2 = (float)(1 - pow(0.999, 2));
+    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+        const hs_tensor_info *ti = &m->info[i];
+        if (!ti->trained) continue;
+        for (size_t k = ti->offset; k < ti->offset + ti->count; k++) {
+            const float g = m->grads[k], mm = (1 - b1) * g, vv = (1 - b2) * g * g;
+            const float wd = ti->decay ? 0.01f : 0;
+            ref[k] -= lr * ((mm / bc1) / (sqrtf(vv / bc2) + eps) + wd * ref[k]);
+        }
+    }
+    tap_ok(o->m && norm > 0 && norm < 1 && !memcmp(ref, m->params, sizeof(float) * m->num_params),
+           "AdamW: moments allocated by the first real update, which equals the scalar formula bit for bit");
+    free(ref);
+    hs_adamw_destroy(&o);
+    hs_model_destroy(&m);
+}
+
 int main(void)
 {
     test_matmul();
     test_rng();
     test_schedule();
     test_alloc();
+    test_gelu_erf();
+    test_gates_only();
+    test_adamw();
     return tap_done();
 }

@@ -69,6 +69,21 @@ static void pack_qkv(const hs_attn_saved *s, const hs_attn_weights *w, int d, in
     memcpy(s->bqkv + 2 * di, w->bv, row);
 }
 
+/* gctx = g ∘ ctx per head (per-example gates (MAE) or the layer's). */
+static void gate_contexts(const hs_attn_saved *s, const hs_attn_weights *w, int BT, int T, int H, int dh)
+{
+    const int di = H * dh;
+    for (size_t r = 0; r < (size_t)BT; r++) {
+        const hs_real *gr = w->gates_ex ? w->gates_ex + (r / (size_t)T) * H : w->gates;
+        for (int j = 0; j < H; j++) {
+            const hs_real gj = gr[j];
+            const hs_real *c = s->ctx + r * di + j * dh;
+            hs_real *gc = s->gctx + r * di + j * dh;
+            for (int i = 0; i < dh; i++) gc[i] = gj * c[i];
+        }
+    }
+}
+
 void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a,
                           const hs_attn_weights *w, const hs_attn_shape *sh)
 {
@@ -105,16 +120,7 @@ void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a
                     ctx + j * dh, di);
         }
     }
-    for (size_t r = 0; r < (size_t)BT; r++) {
-        /* per-example gates (MAE) or the layer's */
-        const hs_real *gr = w->gates_ex ? w->gates_ex + (r / (size_t)T) * H : w->gates;
-        for (int j = 0; j < H; j++) {
-            const hs_real gj = gr[j];
-            const hs_real *c = s->ctx + r * di + j * dh;
-            hs_real *gc = s->gctx + r * di + j * dh;
-            for (int i = 0; i < dh; i++) gc[i] = gj * c[i];
-        }
-    }
+    gate_contexts(s, w, BT, T, H, dh);
     hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, di, d, 1);
 }
 
@@ -126,13 +132,17 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
     const int di = H * dh, d3 = 3 * di;
     const hs_real scale = 1 / sqrt((hs_real)dh);
 
+    const int weights = g->wo != NULL; /* NULL: gate gradients only */
     if (H == 0) { /* only bo is left */
-        for (size_t r = 0; r < (size_t)BT; r++)
-            for (int o = 0; o < d; o++) g->bo[o] += dout[r * d + o];
-        memset(da, 0, sizeof(hs_real) * (size_t)BT * d);
+        if (weights)
+            for (size_t r = 0; r < (size_t)BT; r++)
+                for (int o = 0; o < d; o++) g->bo[o] += dout[r * d + o];
+        if (da) memset(da, 0, sizeof(hs_real) * (size_t)BT * d);
         return;
     }
-    /* dctx holds ∂L/∂(g·c) first, then ∂L/∂c */
+    /* dctx holds ∂L/∂(g·c) first, then ∂L/∂c; gctx is scratch shared by the
+     * layers, so it is rebuilt here for Wo's gradient */
+    if (weights) gate_contexts(s, w, BT, T, H, dh);
     hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, di, d, 0);
     for (int j = 0; j < H; j++) {
         double acc = 0; /* rows summed in double: B·T terms */
@@ -149,6 +159,7 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
         }
         if (!w->gates_ex) g->gates[j] += (hs_real)acc;
     }
+    if (!da && !weights) return; /* nothing below the gates is wanted */
 
     for (int b = 0; b < B; b++) {
         const hs_real *q = s->qkv + (size_t)b * T * d3, *k = q + di, *v = q + 2 * di;
@@ -187,6 +198,11 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
     }
     /* one product for all three projections, then the packed gradient is
      * added back into the separate Wq, Wk, Wv gradients */
+    pack_qkv(s, w, d, di); /* the packed copy is scratch shared by the layers */
+    if (!weights) {
+        hs_matmul_backward(da, NULL, NULL, scr->dqkv, a, s->wqkv, BT, d, d3, 0);
+        return;
+    }
     memset(scr->dwqkv, 0, sizeof(hs_real) * (size_t)d * d3);
     memset(scr->dbqkv, 0, sizeof(hs_real) * (size_t)d3);
     hs_matmul_backward(da, scr->dwqkv, scr->dbqkv, scr->dqkv, a, s->wqkv, BT, d, d3, 0);

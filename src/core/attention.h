@@ -40,9 +40,10 @@ typedef struct {
     const hs_real *gates_ex;
 } hs_attn_weights;
 
-/* What forward saves for backward: qkv [B·T][3·H·dh] (q | k | v per row), the
- * packed projection wqkv [d][3·H·dh] and bqkv [3·H·dh], att [B][H][T][T], ctx
- * and gctx (gated context) [B·T][H·dh]. */
+/* What forward saves for backward: qkv [B·T][3·H·dh] (q | k | v per row),
+ * att [B][H][T][T], ctx [B·T][H·dh]. Scratch that forward fills and backward
+ * refills (so one buffer serves every layer): the packed projection wqkv
+ * [d][3·H·dh] and bqkv [3·H·dh], gctx (gated context) [B·T][H·dh]. */
 typedef struct {
     hs_real *qkv, *wqkv, *bqkv, *att, *ctx, *gctx;
 } hs_attn_saved;
@@ -67,7 +68,10 @@ void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a
 
 /* From dout = ∂L/∂out [B·T][d]: writes da = ∂L/∂a; g->* += weight and gate
  * gradients (per example into scr->gate_ex when set). Uses scr; reads a, s and
- * w as left by forward. Static heads pass no gradient to q and k. */
+ * w as left by forward. Static heads pass no gradient to q and k.
+ * g->wo = NULL: gate gradients only (no weight gradient is touched; the other
+ * weight pointers of g are not read); da = NULL as well: nothing below the
+ * gates is computed. */
 void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_scratch *scr,
                            const hs_real *dout, const hs_real *a, const hs_attn_saved *s,
                            const hs_attn_weights *w, const hs_attn_shape *sh);

@@ -32,6 +32,26 @@ static inline float hs_fast_exp_neg(float y)
     return p * two_k;
 }
 
+/* e^(hi + lo) for hi + lo ≤ 0, |lo| small, hi exact: the reduction takes hi
+ * and lo apart, so a large |hi| (e^(−x²/2) at |x| ≈ 12) keeps the relative
+ * accuracy that rounding hi + lo to one float would lose (~|hi|·2⁻²⁴). */
+static inline float hs_fast_exp_neg2(float hi, float lo)
+{
+    float y = hi + lo;
+    const float big = (y <= -87.0f);
+    hi = (1 - big) * hi + big * -87.0f;
+    lo = (1 - big) * lo;
+    y = hi + lo;
+    int k = (int)(y * 1.44269504f - 0.5f);
+    float r = (hi - (float)k * 0.693145751953125f) + (lo - (float)k * 1.428606765330187e-6f);
+    float p = 1.0f + r * (1.0f + r * (1.0f / 2 + r * (1.0f / 6 + r * (1.0f / 24 +
+              r * (1.0f / 120 + r * (1.0f / 720 + r * (1.0f / 5040)))))));
+    int bits = (k + 127) << 23;
+    float two_k;
+    memcpy(&two_k, &bits, sizeof two_k);
+    return p * two_k;
+}
+
 /* tanh(u) = sign(u)·(1 − e)/(1 + e), e = e^{−2|u|}. Absolute error ~1e-7
  * (relative accuracy is lost only where |tanh| is tiny; GELU uses 1 ± t). */
 static inline float hs_fast_tanh(float u)

@@ -124,13 +124,16 @@ hs_status hs_model_create(hs_model **out, const hs_config *cfg)
     return HS_OK;
 }
 
-void hs_model_init_weights(hs_model *m, uint64_t key)
+void hs_model_init_weights(hs_model *m, uint64_t key) { hs_model_init_weights_skip(m, key, NULL); }
+
+void hs_model_init_weights_skip(hs_model *m, uint64_t key, const unsigned char *skip)
 {
     const hs_real resid_scale = 1 / sqrt((hs_real)(2 * m->cfg.layers));
-    memset(m->params, 0, sizeof(hs_real) * m->num_params);
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         hs_real *p = m->p.at[i];
         const hs_tensor_info *ti = &m->info[i];
+        if (skip && skip[i]) continue;
+        if (ti->count) memset(p, 0, sizeof(hs_real) * ti->count);
         if (i == HS_P_LN1_G || i == HS_P_LN2_G || i == HS_P_LNF_G || i == HS_P_EMB_LN_G || i == HS_P_GATES) {
             for (size_t k = 0; k < ti->count; k++) p[k] = 1;
         } else if (ti->decay || i == HS_P_TOK_EMB || i == HS_P_POS_EMB || i == HS_P_CLS_EMB ||
@@ -160,11 +163,11 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
     const size_t dE = m->cfg.post_ln ? d : 0, dQ = m->cfg.pooler ? d : 0, nE = m->cfg.post_ln ? BT : 0;
     struct { hs_real **ptr; size_t n; } parts[] = {
         {&m->a.res, (L + 1) * BT * d}, {&m->a.ln1, L * BT * d}, {&m->a.ln1_mean, L * BT},
-        {&m->a.ln1_rstd, L * BT}, {&m->a.qkv, L * BT * 3 * d}, {&m->a.wqkv, L * d * 3 * d},
-        {&m->a.bqkv, L * 3 * d}, {&m->a.ctx, L * BT * d}, {&m->a.gctx, L * BT * d},
+        {&m->a.ln1_rstd, L * BT}, {&m->a.qkv, L * BT * 3 * d}, {&m->a.wqkv, d * 3 * d},
+        {&m->a.bqkv, 3 * d}, {&m->a.ctx, L * BT * d}, {&m->a.gctx, BT * d},
         {&m->a.att, L * B * H * TT}, {&m->a.mid, L * BT * d}, {&m->a.ln2, L * BT * d},
         {&m->a.ln2_mean, L * BT}, {&m->a.ln2_rstd, L * BT}, {&m->a.ffpre, L * BT * F},
-        {&m->a.ffact, L * BT * F}, {&m->a.fin_in, R * d}, {&m->a.lnf, R * d},
+        {&m->a.ffact, BT * F}, {&m->a.ffd, BT * F}, {&m->a.fin_in, R * d}, {&m->a.lnf, R * d},
         {&m->a.lnf_mean, R}, {&m->a.lnf_rstd, R}, {&m->a.logits, R * C}, {&m->a.probs, R * C},
         {&m->a.dres, BT * d}, {&m->a.dln, BT * d}, {&m->a.dff, BT * F}, {&m->a.dqkv, BT * 3 * d},
         {&m->a.dctx, BT * d}, {&m->a.dp, TT}, {&m->a.dwqkv, d * 3 * d}, {&m->a.dbqkv, 3 * d},
@@ -210,12 +213,12 @@ static layer_acts layer_slice(const hs_model *m, int l)
     x.ln2_mean = a->ln2_mean + l * BT;
     x.ln2_rstd = a->ln2_rstd + l * BT;
     x.ffpre = a->ffpre + l * BT * F;
-    x.ffact = a->ffact + l * BT * F;
+    x.ffact = a->ffact; /* scratch: backward recomputes it from ffpre */
     x.s.qkv = a->qkv + l * BT * 3 * d;
-    x.s.wqkv = a->wqkv + l * d * 3 * d;
-    x.s.bqkv = a->bqkv + l * 3 * d;
+    x.s.wqkv = a->wqkv; /* scratch shared by the layers (attention.h) */
+    x.s.bqkv = a->bqkv;
     x.s.ctx = a->ctx + l * BT * d;
-    x.s.gctx = a->gctx + l * BT * d;
+    x.s.gctx = a->gctx;
     x.s.att = a->att + l * (size_t)m->max_B * H * TT;
     return x;
 }
@@ -293,6 +296,18 @@ static void act_forward(const hs_config *c, hs_real *out, hs_real *x, size_t n)
     case HS_ACT_GELU_ERF: hs_gelu_erf_forward(out, x, n); break;
     case HS_ACT_RELU: hs_relu_forward(out, x, n); break;
     default: hs_gelu_forward(out, x, n); break;
+    }
+}
+
+/* out = act(x) alone, the same bits as act_forward's out: forward keeps only
+ * the pre-activation per layer (ffpre) and backward recomputes act and act'
+ * (one [B·T][F] buffer instead of one per layer). */
+static void act_value(const hs_config *c, hs_real *out, const hs_real *x, size_t n)
+{
+    switch (c->act) {
+    case HS_ACT_GELU_ERF: hs_gelu_erf_value(out, x, n); break;
+    case HS_ACT_RELU: hs_relu_value(out, x, n); break;
+    default: hs_gelu_value(out, x, n); break;
     }
 }
 
@@ -442,7 +457,7 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
             hs_layernorm_forward_eps(x.ln1, x.ln1_mean, x.ln1_rstd, x.mid, p->ln1_g + l * d,
                                      p->ln1_b + l * d, BT, d, eps);
             hs_matmul_forward(x.ffpre, x.ln1, w1, b1, BT, d, F, 0);
-            act_forward(c, x.ffact, x.ffpre, (size_t)BT * F);
+            act_value(c, x.ffact, x.ffpre, (size_t)BT * F);
             memcpy(x.ln2, x.ln1, sizeof(hs_real) * BT * d);
             hs_matmul_forward(x.ln2, x.ffact, w2, b2, BT, F, d, 1);
             hs_layernorm_forward_eps(x.res_out, x.ln2_mean, x.ln2_rstd, x.ln2, p->ln2_g + l * d,
@@ -456,7 +471,7 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
         hs_layernorm_forward_eps(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
                                  p->ln2_b + l * d, BT, d, eps);
         hs_matmul_forward(x.ffpre, x.ln2, w1, b1, BT, d, F, 0);
-        act_forward(c, x.ffact, x.ffpre, (size_t)BT * F); /* ffpre becomes act' */
+        act_value(c, x.ffact, x.ffpre, (size_t)BT * F);
         memcpy(x.res_out, x.mid, sizeof(hs_real) * BT * d);
         hs_matmul_forward(x.res_out, x.ffact, w2, b2, BT, F, d, 1);
     }
@@ -515,27 +530,30 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_soft_xent_backward(a->dlogits, a->logits, m->kd_logits, b->targets, R, C, tk, al * tk / m->loss_count);
     }
     const head_rows h = head_slice(m);
+    /* gates_only: every weight-gradient pointer below is NULL (nothing written) */
+    const int wg = !m->gates_only;
+#define WG(ptr) (wg ? (ptr) : NULL)
     /* dfin = ∂L/∂hin (through the pooler when there is one) */
-    hs_matmul_backward(c->pooler ? a->dpool : a->dfin, g->out_w, g->out_b, a->dlogits, h.oin, p->out_w, R,
-                       d, C, 0);
+    hs_matmul_backward(c->pooler ? a->dpool : a->dfin, WG(g->out_w), WG(g->out_b), a->dlogits, h.oin, p->out_w,
+                       R, d, C, 0);
     if (c->pooler) {
         hs_gelu_backward(a->dpool, a->pool_d, a->dpool, (size_t)R * d);
-        hs_matmul_backward(a->dfin, g->pool_w, g->pool_b, a->dpool, h.hin, p->pool_w, R, d, d, 0);
+        hs_matmul_backward(a->dfin, WG(g->pool_w), WG(g->pool_b), a->dpool, h.hin, p->pool_w, R, d, d, 0);
     }
     memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
     if (c->lm) {
         if (c->post_ln)
             memcpy(a->dres, a->dfin, sizeof(hs_real) * (size_t)BT * d);
         else
-            hs_layernorm_backward(a->dres, g->lnf_g, g->lnf_b, a->dfin, h.fin, p->lnf_g, a->lnf_mean,
+            hs_layernorm_backward(a->dres, WG(g->lnf_g), WG(g->lnf_b), a->dfin, h.fin, p->lnf_g, a->lnf_mean,
                                   a->lnf_rstd, R, d);
     } else {
         /* only the read position of each row receives gradient */
         const hs_real *dtop = a->dfin;
         if (!c->post_ln) {
             memset(a->dln, 0, sizeof(hs_real) * (size_t)B * d);
-            hs_layernorm_backward(a->dln, g->lnf_g, g->lnf_b, a->dfin, a->fin_in, p->lnf_g, a->lnf_mean,
-                                  a->lnf_rstd, B, d);
+            hs_layernorm_backward(a->dln, WG(g->lnf_g), WG(g->lnf_b), a->dfin, a->fin_in, p->lnf_g,
+                                  a->lnf_mean, a->lnf_rstd, B, d);
             dtop = a->dln;
         }
         for (int i = 0; i < B; i++)
@@ -550,42 +568,57 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         hs_real *const dgx = a->gate_ex + (size_t)l * B * c->heads;
         const hs_attn_scratch scr = {a->dqkv, a->dctx, a->dp, a->dwqkv, a->dbqkv,
                                      m->want_gate_ex || m->gate_hook ? dgx : NULL};
-        hs_real *gw1 = g->w1 + (size_t)l * d * F, *gb1 = g->b1 + (size_t)l * F, *gw2 = g->w2 + (size_t)l * F * d,
-                *gb2 = g->b2 + l * d;
+        hs_real *gw1 = WG(g->w1 + (size_t)l * d * F), *gb1 = WG(g->b1 + (size_t)l * F),
+                *gw2 = WG(g->w2 + (size_t)l * F * d), *gb2 = WG(g->b2 + l * d);
+        hs_real *gln1_g = WG(g->ln1_g + l * d), *gln1_b = WG(g->ln1_b + l * d), *gln2_g = WG(g->ln2_g + l * d),
+                *gln2_b = WG(g->ln2_b + l * d);
         const hs_real *w1 = p->w1 + (size_t)l * d * F, *w2 = p->w2 + (size_t)l * F * d;
         hs_attn_weights w = attn_weights(m, p, l), gw = attn_weights(m, g, l);
+        if (!wg) {
+            hs_real *const gates = gw.gates;
+            memset(&gw, 0, sizeof gw);
+            gw.gates = gates;
+        }
         if (m->gate_hook) w.gates_ex = a->ex_gates + (size_t)l * m->max_B * c->heads;
+        /* gates only and nothing reads ∂L/∂res_in of layer 0: stop at its gates */
+        const int last = !wg && l == 0 && !(m->gate_hook && m->gate_hook->backward);
+        /* act and act' of the FFN from the kept pre-activation (act_value) */
+        memcpy(a->ffd, x.ffpre, sizeof(hs_real) * (size_t)BT * F);
+        act_forward(c, x.ffact, a->ffd, (size_t)BT * F);
         if (c->post_ln) {
             /* dres = ∂L/∂res_out; res_out = LN2(u), u = ln1 + ffn(ln1) */
             memset(a->dln, 0, sizeof(hs_real) * (size_t)BT * d);
-            hs_layernorm_backward(a->dln, g->ln2_g + l * d, g->ln2_b + l * d, a->dres, x.ln2,
-                                  p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
+            hs_layernorm_backward(a->dln, gln2_g, gln2_b, a->dres, x.ln2, p->ln2_g + l * d, x.ln2_mean,
+                                  x.ln2_rstd, BT, d);
             hs_matmul_backward(a->dff, gw2, gb2, a->dln, x.ffact, w2, BT, F, d, 0);
-            hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
+            hs_gelu_backward(a->dff, a->ffd, a->dff, (size_t)BT * F);
             hs_matmul_backward(a->dln, gw1, gb1, a->dff, x.ln1, w1, BT, d, F, 1); /* + the residual */
             /* dln = ∂L/∂ln1; ln1 = LN1(mid) */
             memset(a->dres, 0, sizeof(hs_real) * (size_t)BT * d);
-            hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.mid,
-                                  p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+            hs_layernorm_backward(a->dres, gln1_g, gln1_b, a->dln, x.mid, p->ln1_g + l * d, x.ln1_mean,
+                                  x.ln1_rstd, BT, d);
             /* dres = ∂L/∂mid; mid = res_in + attn(res_in) */
-            hs_attention_backward(a->dln, &gw, &scr, a->dres, x.res_in, &x.s, &w, &sh);
+            hs_attention_backward(last ? NULL : a->dln, &gw, &scr, a->dres, x.res_in, &x.s, &w, &sh);
+            if (last) break;
             for (size_t i = 0; i < (size_t)BT * d; i++) a->dres[i] += a->dln[i];
         } else {
             /* res_out = mid + act(LN2(mid) W1 + b1) W2 + b2 ; dres holds ∂L/∂res_out */
             hs_matmul_backward(a->dff, gw2, gb2, a->dres, x.ffact, w2, BT, F, d, 0);
-            hs_gelu_backward(a->dff, x.ffpre, a->dff, (size_t)BT * F);
+            hs_gelu_backward(a->dff, a->ffd, a->dff, (size_t)BT * F);
             hs_matmul_backward(a->dln, gw1, gb1, a->dff, x.ln2, w1, BT, d, F, 0);
-            hs_layernorm_backward(a->dres, g->ln2_g + l * d, g->ln2_b + l * d, a->dln, x.mid,
-                                  p->ln2_g + l * d, x.ln2_mean, x.ln2_rstd, BT, d);
+            hs_layernorm_backward(a->dres, gln2_g, gln2_b, a->dln, x.mid, p->ln2_g + l * d, x.ln2_mean,
+                                  x.ln2_rstd, BT, d);
             /* now dres = ∂L/∂mid ; mid = res_in + attention(LN1(res_in)) */
-            hs_attention_backward(a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
-            hs_layernorm_backward(a->dres, g->ln1_g + l * d, g->ln1_b + l * d, a->dln, x.res_in,
-                                  p->ln1_g + l * d, x.ln1_mean, x.ln1_rstd, BT, d);
+            hs_attention_backward(last ? NULL : a->dln, &gw, &scr, a->dres, x.ln1, &x.s, &w, &sh);
+            if (last) break;
+            hs_layernorm_backward(a->dres, gln1_g, gln1_b, a->dln, x.res_in, p->ln1_g + l * d, x.ln1_mean,
+                                  x.ln1_rstd, BT, d);
         }
         if (m->gate_hook && m->gate_hook->backward) /* the gates' own path from res_in */
             m->gate_hook->backward(m->gate_hook->ctx, l, b, x.res_in, dgx, a->dres);
     }
-    embed_backward(m, b);
+    if (wg) embed_backward(m, b);
+#undef WG
 }
 
 void hs_model_count_correct(const hs_model *m, const int *targets, long *correct, long *count)

@@ -106,12 +106,14 @@ typedef struct {
     hs_real *res;                   /* [L+1][B·T][d] residual stream at each layer input */
     hs_real *ln1, *ln1_mean, *ln1_rstd; /* [L][B·T][d], [L][B·T] */
     hs_real *qkv;                    /* [L][B·T][3d] */
-    hs_real *wqkv, *bqkv;            /* [L][d][3d], [L][3d]: packed projection */
-    hs_real *ctx, *gctx;             /* [L][B·T][d] */
+    hs_real *wqkv, *bqkv;            /* [d][3d], [3d]: packed projection (scratch, attention.h) */
+    hs_real *ctx;                    /* [L][B·T][d] */
+    hs_real *gctx;                   /* [B·T][d] gated context (scratch) */
     hs_real *att;                    /* [L][B][H][T][T] */
     hs_real *mid;                    /* [L][B·T][d] residual after attention */
     hs_real *ln2, *ln2_mean, *ln2_rstd;
-    hs_real *ffpre, *ffact;          /* [L][B·T][F]; ffpre holds GELU'(pre-activation) after forward */
+    hs_real *ffpre;                  /* [L][B·T][F] FFN pre-activation */
+    hs_real *ffact, *ffd;            /* [B·T][F] scratch: act(ffpre) and act'(ffpre) of one layer */
     hs_real *fin_in, *lnf, *lnf_mean, *lnf_rstd; /* [R][d], R = read rows */
     hs_real *logits, *probs;         /* [R][C] */
     hs_real *pin;                    /* [B·T][P] image models: patches, CLS row zeroed */
@@ -167,6 +169,8 @@ typedef struct {
     unsigned char *is_static;  /* [L][H] 1: PAPA head with a constant attention matrix */
     hs_real *static_att;       /* [L][H][T][T] (T = seq_len) or NULL until set */
     int want_gate_ex;          /* backward fills a.gate_ex */
+    int gates_only;            /* backward computes ∂L/∂gates (and a.gate_ex) only: no
+                                  weight gradients are touched (importance passes) */
     const hs_gate_hook *gate_hook; /* per-example gates (MAE) or NULL; not owned */
     /* last forward */
     int B, T, R;        /* R: rows read by the output head (B or B·T) */
@@ -200,6 +204,12 @@ void hs_model_table(const hs_config *cfg, hs_tensor_info info[HS_NUM_PARAMS], si
 /* docs/design.md init: N(0, 0.02) matrices and embeddings, Wo and W2 scaled by
  * 1/√(2L), zero biases, LN gains 1, gates 1. Deterministic given the key. */
 void hs_model_init_weights(hs_model *m, uint64_t key);
+
+/* The same for the tensors i with !skip[i] (skip [HS_NUM_PARAMS] or NULL =
+ * all): each tensor has its own stream, so they get the bits a full init
+ * gives them; skipped ones are left as they are (a loader that overwrites
+ * them saves drawing 110M normals at BERT-base). */
+void hs_model_init_weights_skip(hs_model *m, uint64_t key, const unsigned char *skip);
 
 /* Sizes the activation arena for batches up to (B, T ≤ seq_len). Allocates
  * once; calling again with a smaller or equal shape is free. */

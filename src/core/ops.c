@@ -7,6 +7,7 @@
 #include "fastmath.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 #include <tgmath.h>
 
@@ -54,7 +55,7 @@ void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_rea
     if (dinp)
         hs_gemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, K, O, 1, dout, O, w, O,
                 dinp_accumulate ? 1 : 0, dinp, K);
-    hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, O, N, 1, inp, K, dout, O, 1, dw, O);
+    if (dw) hs_gemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, O, N, 1, inp, K, dout, O, 1, dw, O);
     if (dbias)
         for (int n = 0; n < N; n++) {
             const hs_real *d = dout + (size_t)n * O;
@@ -141,10 +142,14 @@ void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_rea
             a2[0] += dnorm * norm;
         }
         const hs_real dmean = combine_lanes(a1) / C, dnmean = combine_lanes(a2) / C;
+        if (dg)
+            for (i = 0; i < C; i++) {
+                hs_real norm = (x[i] - m) * s;
+                db[i] += dy[i];
+                dg[i] += norm * dy[i];
+            }
         for (i = 0; i < C; i++) {
             hs_real norm = (x[i] - m) * s, dnorm = g[i] * dy[i];
-            db[i] += dy[i];
-            dg[i] += norm * dy[i];
             dx[i] += (dnorm - dmean - norm * dnmean) * s;
         }
     }
@@ -169,16 +174,23 @@ static inline hs_real gelu_tanh(hs_real u) { return hs_fast_tanh(u); }
 #define HS_SIMD_CLONES
 #endif
 
+static inline hs_real gelu_t(hs_real x) { return gelu_tanh(GELU_S * (x + GELU_C * x * x * x)); }
+
 HS_SIMD_CLONES void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         hs_real x = x_deriv[i];
-        hs_real t = gelu_tanh(GELU_S * (x + GELU_C * x * x * x));
+        hs_real t = gelu_t(x);
         out[i] = (hs_real)0.5 * x * (1 + t);
         /* the derivative now, while t is at hand: backward is then one multiply */
         x_deriv[i] = (hs_real)0.5 * (1 + t) +
                    (hs_real)0.5 * x * (1 - t * t) * GELU_S * (1 + 3 * GELU_C * x * x);
     }
+}
+
+HS_SIMD_CLONES void hs_gelu_value(hs_real *restrict out, const hs_real *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (hs_real)0.5 * x[i] * (1 + gelu_t(x[i]));
 }
 
 HS_SIMD_CLONES void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n)
@@ -189,14 +201,57 @@ HS_SIMD_CLONES void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const 
 #define GELU_ISQRT2 ((hs_real)0.7071067811865476)  /* 1/sqrt(2) */
 #define GELU_ISQRT2PI ((hs_real)0.3989422804014327) /* 1/sqrt(2 pi) */
 
-void hs_gelu_erf_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
+#ifdef HS_REAL_DOUBLE
+/* Φ(x) and φ(x) */
+static inline __attribute__((always_inline)) hs_real norm_cdf_pdf(hs_real x, hs_real *pdf)
+{
+    *pdf = GELU_ISQRT2PI * exp((hs_real)-0.5 * x * x);
+    return (hs_real)0.5 * (1 + erf(x * GELU_ISQRT2));
+}
+#else
+/* Φ(x) and φ(x). Φ = 1 − ½erfc(x/√2) for x ≥ 0, ½erfc(|x|/√2) below, with
+ * erfc(z) = t·e^(−z²)·e^(P(t)), t = 1/(1 + z/2), P the Chebyshev fit of
+ * Numerical Recipes (erfcc: relative error < 1.2e-7 for all z ≥ 0; P ≤ 3e-8).
+ * e^(−z²) = e^(−x²/2) = √(2π)·φ(x) is computed from x split into 12 high
+ * bits and the rest, so x²/2 is carried exactly as hi + lo: the tail keeps
+ * its relative accuracy, where 1 + erff(x/√2) cancels to 0 below x ≈ −5.5.
+ * Branch-free, so the loops vectorise (libm's erff is one call per element).
+ * test_ops: within a few float ulps of double erfc on [−12, 12]. */
+static inline __attribute__((always_inline)) hs_real norm_cdf_pdf(hs_real x, hs_real *pdf)
+{
+    uint32_t bits;
+    memcpy(&bits, &x, sizeof bits);
+    bits &= 0xfffff000u; /* xh: 12 significant bits, xh² exact */
+    float xh;
+    memcpy(&xh, &bits, sizeof xh);
+    const float xl = x - xh;
+    const float e0 = hs_fast_exp_neg2(-0.5f * xh * xh, -0.5f * xl * (x + xh)); /* e^(−x²/2) */
+    *pdf = GELU_ISQRT2PI * e0;
+    const float z = fabsf(x) * GELU_ISQRT2, t = 1 / (1 + 0.5f * z);
+    const float p = -1.26551223f + t * (1.00002368f + t * (0.37409196f + t * (0.09678418f +
+                    t * (-0.18628806f + t * (0.27886807f + t * (-1.13520398f + t * (1.48851587f +
+                    t * (-0.82215223f + t * 0.17087277f))))))));
+    const float half_erfc = 0.5f * t * e0 * hs_fast_exp_neg(p < 0 ? p : 0);
+    return x >= 0 ? 1 - half_erfc : half_erfc;
+}
+#endif
+
+HS_SIMD_CLONES void hs_gelu_erf_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        hs_real x = x_deriv[i];
-        hs_real cdf = (hs_real)0.5 * (1 + erf(x * GELU_ISQRT2));
+        hs_real x = x_deriv[i], pdf;
+        hs_real cdf = norm_cdf_pdf(x, &pdf);
         out[i] = x * cdf;
         /* d/dx x·Φ(x) = Φ(x) + x·φ(x) */
-        x_deriv[i] = cdf + x * GELU_ISQRT2PI * exp((hs_real)-0.5 * x * x);
+        x_deriv[i] = cdf + x * pdf;
+    }
+}
+
+HS_SIMD_CLONES void hs_gelu_erf_value(hs_real *restrict out, const hs_real *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        hs_real pdf;
+        out[i] = x[i] * norm_cdf_pdf(x[i], &pdf);
     }
 }
 
@@ -207,6 +262,11 @@ HS_SIMD_CLONES void hs_relu_forward(hs_real *restrict out, hs_real *restrict x_d
         out[i] = pos * x;
         x_deriv[i] = pos;
     }
+}
+
+HS_SIMD_CLONES void hs_relu_value(hs_real *restrict out, const hs_real *restrict x, size_t n)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (x[i] > 0) * x[i];
 }
 
 void hs_tanh_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)

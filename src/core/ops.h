@@ -18,7 +18,7 @@ void hs_matmul_forward(hs_real *out, const hs_real *inp, const hs_real *w, const
 void hs_matmul_forward_naive(hs_real *out, const hs_real *inp, const hs_real *w,
                              const hs_real *bias, int N, int K, int O, int accumulate);
 /* dinp[N][K] (+= when dinp_accumulate, else =) dout·wᵀ (dinp may be NULL),
- * dw[K][O] += inpᵀ·dout, dbias[O] += Σ_n dout (dbias may be NULL). */
+ * dw[K][O] += inpᵀ·dout (dw may be NULL), dbias[O] += Σ_n dout (dbias may be NULL). */
 void hs_matmul_backward(hs_real *dinp, hs_real *dw, hs_real *dbias, const hs_real *dout,
                         const hs_real *inp, const hs_real *w, int N, int K, int O,
                         int dinp_accumulate);
@@ -35,7 +35,7 @@ void hs_layernorm_forward(hs_real *out, hs_real *mean, hs_real *rstd, const hs_r
  * Backward is hs_layernorm_backward for any eps (it reads rstd). */
 void hs_layernorm_forward_eps(hs_real *out, hs_real *mean, hs_real *rstd, const hs_real *inp,
                               const hs_real *g, const hs_real *b, int N, int C, hs_real eps);
-/* dinp[N][C] +=, dg[C] +=, db[C] += from dout[N][C]. */
+/* dinp[N][C] +=, dg[C] +=, db[C] += from dout[N][C]; dg = db = NULL skips the parameter gradients. */
 void hs_layernorm_backward(hs_real *dinp, hs_real *dg, hs_real *db, const hs_real *dout,
                            const hs_real *inp, const hs_real *g, const hs_real *mean,
                            const hs_real *rstd, int N, int C);
@@ -47,10 +47,17 @@ void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)
  * activation below, which leave their derivative in x_deriv the same way. */
 void hs_gelu_backward(hs_real *dinp, const hs_real *deriv, const hs_real *dout, size_t n);
 
-/* GELU, exact: 0.5·x·(1 + erf(x/√2)) (BERT's "gelu"); x_deriv as hs_gelu_forward. */
+/* GELU, exact: 0.5·x·(1 + erf(x/√2)) (BERT's "gelu"); x_deriv as hs_gelu_forward.
+ * Φ comes from a vectorisable erfc fit (relative error ~1e-7; ops.c). */
 void hs_gelu_erf_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
 /* ReLU: max(x, 0); x_deriv becomes 1 where x > 0, else 0. */
 void hs_relu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
+/* The values alone, out[n] = act(x[n]) with x unchanged: the same bits as the
+ * out of the _forward functions above (a forward that keeps the
+ * pre-activation and recomputes act and act' in backward). */
+void hs_gelu_value(hs_real *restrict out, const hs_real *restrict x, size_t n);
+void hs_gelu_erf_value(hs_real *restrict out, const hs_real *restrict x, size_t n);
+void hs_relu_value(hs_real *restrict out, const hs_real *restrict x, size_t n);
 /* tanh: out = tanh(x) (libm, exact to float rounding), x_deriv = 1 − out². */
 void hs_tanh_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n);
 

@@ -21,20 +21,28 @@ hs_adamw_config hs_adamw_defaults(long total_steps);
 
 typedef struct {
     hs_adamw_config c;
-    hs_real *m, *v;
+    hs_real *m, *v; /* moments, NULL until the first update of a trained tensor */
     size_t n;
     long t; /* steps taken */
 } hs_adamw;
 
-/* Allocates optimizer state for model m; *out owned by the caller. */
+/* Creates an optimizer for model m; *out owned by the caller. The moments
+ * (2 × the parameter buffer: 880 MB at BERT-base) are allocated by the
+ * first step that updates a trained tensor, so an optimizer that is only
+ * used for forward/backward passes (all tensors untrained: scoring) keeps
+ * no state. */
 hs_status hs_adamw_create(hs_adamw **out, const hs_model *m, const hs_adamw_config *c);
+
+/* Allocates the moments now (idempotent); HS_ERR_NOMEM naming them. */
+hs_status hs_adamw_reserve(hs_adamw *o);
 
 /* Learning rate at step t (0-based): lr·(t+1)/warmup during warm-up, then
  * lr·(total − t)/(total − warmup), never below 0. */
 double hs_adamw_lr(const hs_adamw_config *c, long t);
 
 /* Clips and applies one update from m->grads to the trained tensors.
- * Returns the global gradient norm before clipping (for NaN detection). */
+ * Returns the global gradient norm before clipping (for NaN detection;
+ * NaN too, with the error pending, if the moments cannot be allocated). */
 double hs_adamw_step(hs_adamw *o, hs_model *m);
 
 void hs_adamw_destroy(hs_adamw **o);
