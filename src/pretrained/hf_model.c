@@ -763,7 +763,12 @@ static hs_status load_model(ld_ctx *c, const fam_names *fn, const hs_json *cj, c
     hs_model *m = NULL;
     if (s == HS_OK) s = hs_model_create(&m, cfg);
     if (s == HS_OK) {
-        hs_model_init_weights(m, key);
+        /* every layer matrix and the token embeddings are overwritten below
+         * (pruned heads with zeros): drawing them would cost more than loading */
+        unsigned char skip[HS_NUM_PARAMS] = {0};
+        const int loaded[] = {HS_P_TOK_EMB, HS_P_POS_EMB, HS_P_WQ, HS_P_WK, HS_P_WV, HS_P_WO, HS_P_W1, HS_P_W2};
+        for (size_t i = 0; i < sizeof loaded / sizeof loaded[0]; i++) skip[loaded[i]] = 1;
+        hs_model_init_weights_skip(m, key, skip);
         const size_t P = (size_t)cfg->seq_len + cfg->pos_offset, Pf = (size_t)info->max_positions + cfg->pos_offset;
         char n[300];
         s = get_t(c, 1, word, 2, V, d, "vocab_size x hidden size of config.json", 0, &t, &f);

@@ -1,5 +1,6 @@
 /* safetensors.c — reader (mmap, every entry validated before use) and F32
  * writer of safetensors.h. */
+#define _DEFAULT_SOURCE /* MAP_POPULATE */
 #include "safetensors.h"
 
 #include <errno.h>
@@ -201,7 +202,13 @@ hs_status hs_st_open(hs_safetensors **out, const char *path)
                             (long long)st.st_size);
     }
     f->map_len = (size_t)st.st_size;
+    /* MAP_POPULATE: the page tables filled in one pass, not one fault per
+     * 4 KiB page while tensors are converted (bench_load: ~110k faults at 440 MB) */
+#ifdef MAP_POPULATE
+    void *m = mmap(NULL, f->map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+#else
     void *m = mmap(NULL, f->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
+#endif
     close(fd);
     if (m == MAP_FAILED) {
         s = hs_error_set(HS_ERR_IO, "%s: cannot map: %s", path, strerror(errno));
@@ -313,6 +320,34 @@ hs_status hs_st_read_block(const hs_safetensors *f, const hs_st_tensor *t, size_
     const size_t cols = hs_st_cols(t);
     HS_ASSERT(r0 + nr <= hs_st_rows(t) && c0 + nc <= cols);
     const unsigned char *base = f->data + t->begin;
+    /* F32 on a little-endian host: the file's bytes are the floats */
+    const int f32 = t->dtype == HS_ST_F32 && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__;
+    if (f32 && !transpose) { /* straight rows from the mapping: one copy */
+        for (size_t i = 0; i < nr; i++) {
+            const unsigned char *row = base + ((r0 + i) * cols + c0) * 4;
+#ifdef HS_REAL_DOUBLE
+            for (size_t j = 0; j < nc; j++) dst[i * ld + j] = (hs_real)elem(row + j * 4, HS_ST_F32);
+#else
+            memcpy(dst + i * ld, row, nc * 4);
+#endif
+        }
+        return HS_OK;
+    }
+    if (f32 && transpose) {
+        /* in tiles, so reads and writes both stay within a few cache lines
+         * (a column at a time strides by the row length on every write) */
+        enum { TILE = 16 };
+        for (size_t i0 = 0; i0 < nr; i0 += TILE)
+            for (size_t j0 = 0; j0 < nc; j0 += TILE) {
+                const size_t i1 = i0 + TILE < nr ? i0 + TILE : nr, j1 = j0 + TILE < nc ? j0 + TILE : nc;
+                float tile[TILE][TILE];
+                for (size_t i = i0; i < i1; i++)
+                    memcpy(tile[i - i0], base + ((r0 + i) * cols + c0 + j0) * 4, (j1 - j0) * 4);
+                for (size_t j = j0; j < j1; j++)
+                    for (size_t i = i0; i < i1; i++) dst[j * ld + i] = (hs_real)tile[i - i0][j - j0];
+            }
+        return HS_OK;
+    }
     for (size_t i = 0; i < nr; i++) {
         const unsigned char *row = base + ((r0 + i) * cols + c0) * t->elem_size;
         if (transpose)
