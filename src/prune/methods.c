@@ -121,6 +121,7 @@ hs_status hs_gate_importance(hs_prune_ctx *c, int per_example, int normalize, fl
     const long nb = hs_task_num_batches(t, HS_SPLIT_PRUNE, c->bb->B);
     long examples = 0;
     m->want_gate_ex = 1;
+    m->gates_only = 1; /* only ∂L/∂g is read: backward skips every weight gradient (same gate bits) */
     hs_status s = HS_OK;
     for (long i = 0; i < nb && s == HS_OK; i++) {
         const int n = hs_task_batch(t, HS_SPLIT_PRUNE, i, c->bb);
@@ -142,6 +143,7 @@ hs_status hs_gate_importance(hs_prune_ctx *c, int per_example, int normalize, fl
         examples += n;
     }
     m->want_gate_ex = 0;
+    m->gates_only = 0;
     for (int i = 0; i < N; i++) out[i] = (float)(examples ? acc[i] / examples : 0);
     if (normalize)
         for (int l = 0; l < L; l++) {
