@@ -35,7 +35,9 @@ for np in 1 2 4; do
     if [ $np -eq 1 ]; then
         $HS run "$tmp/np1.cfg" --progress-every 100 >"$tmp/np1.log" 2>&1
     else
-        $MPIRUN -np $np $HS run "$tmp/np$np.cfg" --progress-every 100 >"$tmp/np$np.log" 2>&1
+        # -np 2 prints a progress line every 0.2 s: the ETA check below reads them
+        $MPIRUN -np $np $HS run "$tmp/np$np.cfg" --progress-every $([ $np -eq 2 ] && echo 0.2 || echo 100) \
+            >"$tmp/np$np.log" 2>&1
     fi
     rc=$?
     check "-np $np runs the sweep to the end (exit $rc)" "[ $rc -eq 0 ]"
@@ -43,6 +45,38 @@ done
 check "-np 2 gives the results of -np 1 bit for bit" "$CMP $tmp/np1.h5 $tmp/np2.h5 >$tmp/cmp2 2>&1"
 check "-np 4 gives the results of -np 1 bit for bit" "$CMP $tmp/np1.h5 $tmp/np4.h5 >$tmp/cmp4 2>&1"
 check "status reads a finished sweep" "$HS status $tmp/np2.h5 | grep -q 'points: *48 done, 0 failed, 0 pending'"
+
+# --- the ETA of the progress lines (src/sweep/eta.c) against the time really left -------
+# (the run's last line: its end). No jump by 25x between consecutive lines, and the
+# first line after a job was measured within 10x of the truth (lines under 2 s aside:
+# the lines have whole seconds).
+awk '
+function secs(t,   h, m, s) {
+    if (t ~ /h/) { split(t, h, "h"); sub(/m$/, "", h[2]); return h[1] * 3600 + h[2] * 60 }
+    split(t, m, "m"); sub(/s$/, "", m[2]); return m[1] * 60 + m[2]
+}
+/\[headsweep\] points .* elapsed .* ETA / {
+    for (i = 1; i <= NF; i++) { if ($i == "elapsed") e = $(i + 1); if ($i == "ETA") t = $(i + 1) }
+    sub(/s,$/, "", e); n++; el[n] = e + 0; eta[n] = secs(t)
+}
+END {
+    if (n < 3) { print "only " n " progress lines"; exit 1 }
+    end = el[n]; jump = 1
+    for (i = 2; i < n; i++)
+        if (eta[i] >= 2 && eta[i - 1] >= 2) {
+            r = eta[i] / eta[i - 1]; if (r < 1) r = 1 / r; if (r > jump) jump = r
+        }
+    first = 0
+    for (i = 1; i < n; i++) if (end - el[i] >= 2 && eta[i] >= 2) { first = i; break }
+    off = 1
+    if (first) { off = eta[first] / (end - el[first]); if (off < 1) off = 1 / off }
+    printf "%d lines over %d s, worst jump %.2fx, line %d: ETA %d s for %d s left (%.2fx)\n", n, end, jump, first,
+        eta[first], end - el[first], off
+    exit !(jump < 25 && off < 10)
+}' "$tmp/np2.log" >"$tmp/eta.out" 2>&1
+erc=$?
+check "-np 2: the ETA never jumps 25x between progress lines, the first within 10x ($(cat "$tmp/eta.out"))" \
+    "[ $erc -eq 0 ]"
 
 # --- SIGKILL of the whole job, then resume -------------------------------------
 sweep kill 150
@@ -73,6 +107,8 @@ rc=$?
 check "SIGTERM stops run with the documented status 3 (got $rc)" "[ $rc -eq 3 ]"
 check "after SIGTERM the file opens cleanly (h5dump)" "h5dump -H $tmp/term.h5 >/dev/null 2>&1"
 check "after SIGTERM status reads it" "$HS status $tmp/term.h5 | grep -q pending"
+check "status of the stopped sweep: an ETA from the measured times ($($HS status $tmp/term.h5 | grep ETA))" \
+    "$HS status $tmp/term.h5 | grep -q 'ETA: [1-9][0-9]* s (measured times per task and method)'"
 sweep usr1 400
 setsid $MPIRUN -np 3 $HS run "$tmp/usr1.cfg" --progress-every 100 >"$tmp/usr1.log" 2>&1 &
 pid=$!

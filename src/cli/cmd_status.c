@@ -17,6 +17,80 @@ static const char help[] =
     "failures with their messages, throughput and ETA. Works while the sweep runs.\n\n"
     "  --failures N   list at most N failures [20]\n";
 
+/* Mean measured wall time of the done jobs of one group. */
+typedef struct {
+    const char *task, *method; /* method NULL: base jobs of the task */
+    double sum;
+    long n;
+} time_group;
+
+static time_group *group_of(time_group *g, long *ng, long cap, const char *task, const char *method)
+{
+    for (long i = 0; i < *ng; i++)
+        if (!strcmp(g[i].task, task) && (method ? g[i].method && !strcmp(g[i].method, method) : !g[i].method))
+            return &g[i];
+    if (*ng >= cap) return NULL;
+    g[*ng] = (time_group){task, method, 0, 0};
+    return &g[(*ng)++];
+}
+
+/* The time left from the measured times: each pending point takes the mean
+ * wall time of the done points of its (task, method), else of all done
+ * points; each pending base job that of its task's done base jobs, else of
+ * all done base jobs; the sum is spread over the parallelism the sweep has
+ * had (its jobs' wall time over the time they spanned). -1 while no point
+ * is done: the cost of points is unknown (`headsweep check` estimates it). */
+static double eta_measured(const hs_point_row *pts, long np, const hs_base_row *bas, long nb, double span)
+{
+    const long cap = np + nb + 1;
+    time_group *g = NULL;
+    if (hs_calloc((void **)&g, (size_t)cap, sizeof *g, "ETA") != HS_OK) {
+        hs_error_clear();
+        return -1;
+    }
+    long ng = 0;
+    double all_p = 0, all_b = 0, work = 0;
+    long n_p = 0, n_b = 0;
+    for (long i = 0; i < np; i++)
+        if (pts[i].status == HS_STATUS_DONE) {
+            time_group *t = group_of(g, &ng, cap, pts[i].task, pts[i].method);
+            t->sum += pts[i].wall_seconds;
+            t->n++;
+            all_p += pts[i].wall_seconds;
+            n_p++;
+        }
+    for (long i = 0; i < nb; i++)
+        if (bas[i].status == HS_STATUS_DONE) {
+            time_group *t = group_of(g, &ng, cap, bas[i].task, NULL);
+            t->sum += bas[i].wall_seconds;
+            t->n++;
+            all_b += bas[i].wall_seconds;
+            n_b++;
+        }
+    for (long i = 0; i < np; i++)
+        if (pts[i].status != HS_STATUS_PENDING) work += pts[i].wall_seconds;
+    for (long i = 0; i < nb; i++)
+        if (bas[i].status != HS_STATUS_PENDING) work += bas[i].wall_seconds;
+    double left = -1;
+    if (n_p > 0) {
+        left = 0;
+        for (long i = 0; i < np; i++) {
+            if (pts[i].status != HS_STATUS_PENDING) continue;
+            const time_group *t = group_of(g, &ng, cap, pts[i].task, pts[i].method);
+            left += t && t->n ? t->sum / t->n : all_p / n_p;
+        }
+        for (long i = 0; i < nb; i++) {
+            if (bas[i].status != HS_STATUS_PENDING) continue;
+            const time_group *t = group_of(g, &ng, cap, bas[i].task, NULL);
+            left += t && t->n ? t->sum / t->n : n_b ? all_b / n_b : all_p / n_p;
+        }
+        const double parallel = span > 0 && work > span ? work / span : 1;
+        left /= parallel;
+    }
+    hs_free(g);
+    return left;
+}
+
 static hs_status show(const char *path, long max_fail)
 {
     hs_results *r = NULL;
@@ -65,7 +139,8 @@ static hs_status show(const char *path, long max_fail)
     if (finished > 0 && last > first) {
         const double span = last - first, rate = finished / span;
         printf("  throughput: %.3g points/s over %.0f s (%.2f s of work per point)\n", rate, span, work / finished);
-        if (pc[0] > 0) printf("  ETA: %.0f s at that rate\n", pc[0] / rate);
+        const double eta = pc[0] > 0 || bc[0] > 0 ? eta_measured(pts, np, bas, nb, span) : 0;
+        if (eta > 0) printf("  ETA: %.0f s (measured times per task and method)\n", eta);
     }
     long shown = 0;
     for (long i = 0; i < nb; i++)

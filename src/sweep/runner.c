@@ -28,6 +28,7 @@
 #include "../prune/eval.h"
 #include "../store/runlock.h"
 #include "config.h"
+#include "eta.h"
 #include "jobs.h"
 
 /* Jobs in flight per worker. Deeper queues let a worker skip the wait for the
@@ -299,6 +300,8 @@ typedef struct {
     int fail_point;
     int tty;
     int stopping;           /* no more dispatch */
+    hs_eta eta;             /* jobs: base jobs b, then points n_bases + p */
+    double eta_value, eta_at;
 } coord;
 
 static int point_final(const coord *k, long p)
@@ -315,6 +318,60 @@ static int base_final(const coord *k, long b)
            (r->status == HS_STATUS_FAILED && r->attempts > k->c->sw.retries);
 }
 
+/* The ETA model of the sweep (eta.h): every job's cost-model FLOPs, its
+ * group (base jobs per task, points per (task, method)), what is final. The
+ * cost model needs each task's shape and split sizes: seed index 0 stands
+ * for all seeds, as in `check`. Without it (a task that cannot be opened)
+ * the ETA falls back to points done per second. */
+static void eta_build(coord *k)
+{
+    ctx_common *c = k->c;
+    const hs_sweep *sw = &c->sw;
+    const long nb = sw->n_bases;
+    const int workers = c->size > 1 ? c->size - 1 : 1;
+    if (hs_eta_init(&k->eta, nb + sw->n_points, sw->n_tasks * (1 + sw->n_methods), workers,
+                    HS_SWEEP_FLOPS_PER_CORE) != HS_OK) {
+        hs_error_clear();
+        return;
+    }
+    for (int t = 0; t < sw->n_tasks; t++) {
+        hs_task *task;
+        if (hs_task_cache_get(&c->tc, t, 0, &task) != HS_OK) {
+            hs_error_clear();
+            hs_eta_free(&k->eta);
+            return;
+        }
+    }
+    for (long b = 0; b < nb; b++) {
+        hs_task *task;
+        hs_task_cache_get(&c->tc, sw->bases[b].task, 0, &task);
+        hs_eta_job(&k->eta, b, HS_ETA_BASE, sw->bases[b].task, hs_sweep_base_flops(sw, sw->bases[b].task, task),
+                   -1, base_final(k, b));
+    }
+    for (long p = 0; p < sw->n_points; p++) {
+        const hs_sweep_point *pt = &sw->points[p];
+        hs_task *task;
+        hs_task_cache_get(&c->tc, pt->task, 0, &task);
+        hs_eta_job(&k->eta, nb + p, HS_ETA_POINT, sw->n_tasks + pt->task * sw->n_methods + pt->method,
+                   hs_sweep_point_flops(sw, pt, task), pt->base, point_final(k, p));
+    }
+}
+
+/* Job j (eta.h numbering) came back: its time since it was handed out counts. */
+static void eta_finished(coord *k, long j, int done, int final)
+{
+    if (!k->eta.flops) return;
+    const double t0 = k->eta.started[j];
+    hs_eta_finished(&k->eta, j, done, final, t0 > 0 ? hs_now() - t0 : -1);
+}
+
+static void format_eta(char *buf, size_t n, double eta)
+{
+    if (eta < 0) snprintf(buf, n, "?");
+    else if (eta >= 3600) snprintf(buf, n, "%dh%02dm", (int)(eta / 3600), (int)fmod(eta / 60, 60));
+    else snprintf(buf, n, "%dm%02ds", (int)(eta / 60), (int)fmod(eta, 60));
+}
+
 static void progress(coord *k, int force)
 {
     const double now = hs_now();
@@ -323,9 +380,18 @@ static void progress(coord *k, int force)
     k->last_progress = now;
     double eta = -1;
     const double el = now - k->started;
-    if (k->done_here > 0) eta = el / k->done_here * (double)(k->todo_points - k->done_here);
-    char etab[32] = "?";
-    if (eta >= 0) snprintf(etab, sizeof etab, "%dm%02ds", (int)(eta / 60), (int)fmod(eta, 60));
+    if (k->eta.flops) {
+        /* O(jobs) each: at most twice a second, counted down in between */
+        if (force || now - k->eta_at >= 0.5) {
+            k->eta_value = hs_eta_remaining(&k->eta, now);
+            k->eta_at = now;
+        }
+        eta = fmax(k->eta_value - (now - k->eta_at), 0);
+    } else if (k->done_here > 0) {
+        eta = el / k->done_here * (double)(k->todo_points - k->done_here);
+    }
+    char etab[32];
+    format_eta(etab, sizeof etab, eta);
     fprintf(stderr, "%s[headsweep] points %ld/%ld done, %ld failed, elapsed %.0fs, ETA %s%s",
             k->tty ? "\r" : "", fin, n, k->failed_points, el, etab, k->tty ? "   " : "\n");
     fflush(stderr);
@@ -339,6 +405,7 @@ static hs_status fail_without_run(coord *k, long p, const char *why)
     r->attempts = k->c->sw.retries + 1;
     r->start_time = r->end_time = hs_now();
     k->failed_points++;
+    eta_finished(k, k->c->sw.n_bases + p, 0, 1);
     return hs_results_write_point(k->res, p, r, NULL, NULL, NULL, why);
 }
 
@@ -401,6 +468,8 @@ static hs_status record_base(coord *k, long b, const hs_base_row *row, int ok, c
     k->bases[b] = *row;
     HS_CHECK(hs_results_write_base(k->res, b, row, ok ? m : NULL, ok ? NULL : error));
     if (ok) k->models[b] = m;
+    eta_finished(k, b, ok, base_final(k, b));
+    progress(k, 0);
     return make_durable(k);
 }
 
@@ -414,6 +483,7 @@ static hs_status record_point(coord *k, long p, const hs_point_row *row, const u
     if (ok) k->done_points++;
     else if (point_final(k, p)) k->failed_points++;
     k->done_here++;
+    eta_finished(k, k->c->sw.n_bases + p, ok, point_final(k, p));
     progress(k, 0);
     return make_durable(k);
 }
@@ -439,6 +509,7 @@ static hs_status send_job(coord *k, int w, int kind, long id)
     MPI_Send(buf, (int)sz, MPI_BYTE, w, kind == 1 ? TAG_JOB_BASE : TAG_JOB_POINT, MPI_COMM_WORLD);
     hs_free(buf);
     k->queue[w][k->nq[w]++] = kind == 1 ? id : sw->n_bases + id;
+    hs_eta_started(&k->eta, kind == 1 ? id : sw->n_bases + id, hs_now());
     if (kind == 1) k->running_base[id] = 1;
     else k->running_point[id] = 1;
     if (kind == 1) k->worker_has[(size_t)w * sw->n_bases + id] = 1; /* it keeps what it trains */
@@ -463,6 +534,8 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
 {
     ctx_common *c = k->c;
     *cancelled = 0;
+    const long j = kind == 1 ? id : c->sw.n_bases + id;
+    hs_eta_started(&k->eta, j, hs_now());
     if (kind == 1) {
         hs_base_row row = k->bases[id];
         row.rank = 0;
@@ -535,6 +608,7 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
         memcpy(&row, msg + sizeof rh, sizeof row);
         if (rh.cancelled) {
             k->worker_has[(size_t)w * c->sw.n_bases + rh.id] = 0;
+            hs_eta_started(&k->eta, rh.id, 0); /* pending again */
         } else {
             hs_model *m = NULL;
             if (rh.ok) {
@@ -556,6 +630,7 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
         const float *imp = (const float *)(mask + lh);
         const double *curve = (const double *)(imp + lh);
         if (!rh.cancelled) s = record_point(k, rh.id, &row, mask, imp, curve, rh.ok, rh.error);
+        else hs_eta_started(&k->eta, c->sw.n_bases + rh.id, 0); /* pending again */
     }
     hs_free(msg);
     return s;
@@ -948,9 +1023,12 @@ int hs_run(const hs_run_opts *o)
             else if (point_final(&k, p)) k.failed_points++;
             else k.todo_points++;
         }
+        eta_build(&k);
         k.started = k.last_progress = k.last_sync = hs_now();
-        fprintf(stderr, "[headsweep] %s: %ld base jobs, %ld points (%ld to do) on %d rank%s\n", c.sw.name,
-                c.sw.n_bases, c.sw.n_points, k.todo_points, c.size, c.size > 1 ? "s" : "");
+        char etab[32] = "?";
+        if (k.eta.flops) format_eta(etab, sizeof etab, hs_eta_remaining(&k.eta, k.started));
+        fprintf(stderr, "[headsweep] %s: %ld base jobs, %ld points (%ld to do) on %d rank%s, ETA %s (cost model)\n",
+                c.sw.name, c.sw.n_bases, c.sw.n_points, k.todo_points, c.size, c.size > 1 ? "s" : "", etab);
         s = c.size == 1 ? run_serial(&k, &incomplete) : coordinate(&k, &incomplete);
         progress(&k, 1);
         if (k.tty) fputc('\n', stderr);
@@ -972,6 +1050,7 @@ int hs_run(const hs_run_opts *o)
                 k.failed_points, c.sw.output);
     }
     for (long b = 0; b < c.sw.n_bases && k.models; b++) hs_model_destroy(&k.models[b]);
+    hs_eta_free(&k.eta);
     hs_free(k.points);
     hs_free(k.bases);
     hs_free(k.models);
