@@ -57,7 +57,7 @@ int main(int argc, char **argv)
         float score[64];
         for (int i = 0; i < N; i++) score[i] = (float)hs_rng_uniform(&r);
         unsigned char mask[64];
-        hs_mask_from_scores(mask, score, N, (int)lround(ratio * N));
+        if (hs_mask_from_scores(mask, score, N, (int)lround(ratio * N))) return 1;
         hs_shrunk sh;
         if (hs_shrunk_build(&sh, m, mask)) return 1;
         int per_layer[8], full[8];

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/text.h"
 #include "../sweep/config.h"
 #include "cli.h"
 #include "config.h"
@@ -297,15 +298,7 @@ static hs_status make_parent(const char *path)
     char *slash = strrchr(d, '/');
     if (!slash || slash == d) return HS_OK;
     *slash = 0;
-    for (char *c = d + 1; *c; c++) {
-        if (*c != '/') continue;
-        *c = 0;
-        if (mkdir(d, 0777) != 0 && errno != EEXIST)
-            return hs_error_set(HS_ERR_IO, "submit: cannot create %s: %s", d, strerror(errno));
-        *c = '/';
-    }
-    if (mkdir(d, 0777) != 0 && errno != EEXIST)
-        return hs_error_set(HS_ERR_IO, "submit: cannot create %s: %s", d, strerror(errno));
+    if (hs_mkdir_p(d) != 0) return hs_error_set(HS_ERR_IO, "submit: cannot create %s: %s", d, strerror(errno));
     return HS_OK;
 }
 

@@ -1,5 +1,6 @@
 /* error.c — pending-error buffer behind hs_error_set (see error.h). */
 #include "error.h"
+#include "text.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -13,16 +14,13 @@ static void sanitize(char *s)
 {
     unsigned char *p = (unsigned char *)s;
     while (*p) {
-        int n = *p < 0x80 ? 0 : *p >= 0xc2 && *p <= 0xdf ? 1 : *p >= 0xe0 && *p <= 0xef ? 2
-                : *p >= 0xf0 && *p <= 0xf4 ? 3 : -1;
-        int ok = n >= 0;
-        for (int k = 1; ok && k <= n; k++) ok = (p[k] & 0xc0) == 0x80;
-        if (!ok) {
+        const int n = hs_utf8_len(p);
+        if (!n) {
             *p++ = '?';
             continue;
         }
-        if (n == 0 && (*p < 0x20 || *p == 0x7f)) *p = '?';
-        p += n + 1;
+        if (n == 1 && (*p < 0x20 || *p == 0x7f)) *p = '?';
+        p += n;
     }
 }
 

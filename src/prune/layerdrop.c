@@ -138,7 +138,7 @@ static hs_status run(hs_prune_ctx *c)
         if (s == HS_OK) {
             for (int l = 0; l < L; l++) layer_score[l] = (float)(1 - sim[l]);
             /* the K lowest 1 − s (highest similarity) go, lowest index on ties */
-            hs_mask_from_scores(drop, layer_score, L, K);
+            s = hs_mask_from_scores(drop, layer_score, L, K);
             for (int l = 0; l < L; l++) drop[l] = !drop[l];
         }
         hs_free(sim);

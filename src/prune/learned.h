@@ -7,6 +7,7 @@
 
 #include "../core/optim.h"
 #include "eval.h"
+#include "method.h"
 
 /* Points the learned methods record in ctx->curve: at most this many, the
  * width of the results file's /curves rows (HS_CURVE_WIDTH, which keeps the
@@ -56,9 +57,7 @@ double hs_cubic_keep(long step, long total, long t_i, long t_f, double keep_f);
  * total − t_f, never decreasing. */
 long hs_cubic_removed(long step, long total, long t_i, long t_f, long n, long removed_f);
 
-/* mask[n] = 1 except the `remove` lowest scores (ties: lowest index removed
- * first, as hs_mask_from_scores), in double precision; O(n log n). */
-hs_status hs_topk_mask(unsigned char *mask, const double *score, int n, int remove);
+/* The top-k of the scores: hs_topk_mask in method.h. */
 
 /* One forward + backward pass of m on training batch `index` (gradients of
  * the batch-mean loss in m->grads, ∂L/∂gates included; the loss in m->loss)

@@ -23,8 +23,7 @@ static hs_status run(hs_prune_ctx *c)
             for (size_t i = 0; i < (size_t)dh * d; i++) s += (double)wo[i] * wo[i];
             c->importance[l * H + j] = (float)sqrt(s);
         }
-    hs_mask_from_scores(c->mask, c->importance, L * H, c->k);
-    return HS_OK;
+    return hs_mask_from_scores(c->mask, c->importance, L * H, c->k);
 }
 
 const hs_method hs_method_magnitude = {

@@ -121,8 +121,11 @@ double hs_cost_none(const hs_cost_ctx *c);
 /* Shared helpers for methods -------------------------------------------- */
 
 /* Keeps the heads with the highest scores, removing the k lowest (ties:
- * lowest flat index removed first); writes mask [n]. */
-void hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k);
+ * lowest flat index removed first); writes mask [n]. Fails only for memory. */
+hs_status hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k);
+
+/* The same top-k (the same code) for double scores of any units. */
+hs_status hs_topk_mask(unsigned char *mask, const double *score, int n, int remove);
 
 /* Evaluates the model with gates = mask on the prune split; counts an eval. */
 hs_status hs_prune_eval_mask(hs_prune_ctx *ctx, const unsigned char *mask, hs_eval_result *out);

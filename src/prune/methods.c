@@ -2,6 +2,7 @@
  * method.h). Each method lives in its own file; this table is the one place
  * that lists them. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../core/alloc.h"
@@ -84,17 +85,43 @@ double hs_cost_none(const hs_cost_ctx *c)
     return 0;
 }
 
-void hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k)
+/* The one top-k of the methods: the `remove` lowest scores go, ties to the
+ * lowest index (sorted by (score, index), so O(n log n) for the many units
+ * of block movement). Float scores convert to double exactly, so both entry
+ * points order alike. */
+typedef struct {
+    double s;
+    int i;
+} ranked;
+
+static int cmp_ranked(const void *x, const void *y)
+{
+    const ranked *a = x, *b = y;
+    if (a->s != b->s) return a->s < b->s ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static hs_status topk(unsigned char *mask, const float *fs, const double *ds, int n, int remove)
 {
     memset(mask, 1, (size_t)n);
-    /* k passes of "lowest remaining score, lowest index on ties": n ≤ a few
-     * hundred heads, so O(n·k) is nothing next to one evaluation */
-    for (int r = 0; r < k && r < n; r++) {
-        int best = -1;
-        for (int i = 0; i < n; i++)
-            if (mask[i] && (best < 0 || scores[i] < scores[best])) best = i;
-        mask[best] = 0;
-    }
+    if (remove <= 0) return HS_OK;
+    ranked *r = NULL;
+    HS_CHECK(hs_calloc((void **)&r, (size_t)n, sizeof *r, "top-k order"));
+    for (int i = 0; i < n; i++) r[i] = (ranked){fs ? (double)fs[i] : ds[i], i};
+    qsort(r, (size_t)n, sizeof *r, cmp_ranked);
+    for (int i = 0; i < remove && i < n; i++) mask[r[i].i] = 0;
+    hs_free(r);
+    return HS_OK;
+}
+
+hs_status hs_mask_from_scores(unsigned char *mask, const float *scores, int n, int k)
+{
+    return topk(mask, scores, NULL, n, k);
+}
+
+hs_status hs_topk_mask(unsigned char *mask, const double *score, int n, int remove)
+{
+    return topk(mask, NULL, score, n, remove);
 }
 
 hs_status hs_prune_eval_mask(hs_prune_ctx *ctx, const unsigned char *mask, hs_eval_result *out)

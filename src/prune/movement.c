@@ -80,31 +80,6 @@ long hs_cubic_removed(long step, long total, long t_i, long t_f, long n, long re
     return r < 0 ? 0 : r > n ? n : r;
 }
 
-typedef struct {
-    double s;
-    int i;
-} ranked;
-
-static int cmp_ranked(const void *x, const void *y)
-{
-    const ranked *a = x, *b = y;
-    if (a->s != b->s) return a->s < b->s ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
-}
-
-hs_status hs_topk_mask(unsigned char *mask, const double *score, int n, int remove)
-{
-    memset(mask, 1, (size_t)n);
-    if (remove <= 0) return HS_OK;
-    ranked *r = NULL;
-    HS_CHECK(hs_calloc((void **)&r, (size_t)n, sizeof *r, "top-k order"));
-    for (int i = 0; i < n; i++) r[i] = (ranked){score[i], i};
-    qsort(r, (size_t)n, sizeof *r, cmp_ranked);
-    for (int i = 0; i < remove && i < n; i++) mask[r[i].i] = 0;
-    hs_free(r);
-    return HS_OK;
-}
-
 /* --- the method ------------------------------------------------------------- */
 
 static const char *const granularities[] = {"head", "block", NULL};

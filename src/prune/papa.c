@@ -130,10 +130,10 @@ static hs_status run(hs_prune_ctx *c)
     if (order == O_STATIC_LOSS) HS_CHECK(static_loss(c, c->importance));
     unsigned char *dyn = NULL;
     HS_CHECK(hs_calloc((void **)&dyn, (size_t)N, 1, "dynamic heads"));
-    hs_mask_from_scores(dyn, c->importance, N, c->k); /* 0 = the k lowest: made constant */
+    const hs_status s = hs_mask_from_scores(dyn, c->importance, N, c->k); /* 0 = the k lowest: made constant */
     for (int i = 0; i < N; i++) m->is_static[i] = !dyn[i];
     hs_free(dyn);
-    return HS_OK;
+    return s;
 }
 
 /* Cost: the constant matrices are a forward pass over max_examples of the

@@ -11,8 +11,7 @@ static hs_status run(hs_prune_ctx *c)
     /* a random score per head; the k lowest go (ties impossible in practice,
      * and broken by index anyway) */
     for (int i = 0; i < N; i++) c->importance[i] = (float)hs_rng_uniform(&r);
-    hs_mask_from_scores(c->mask, c->importance, N, c->k);
-    return HS_OK;
+    return hs_mask_from_scores(c->mask, c->importance, N, c->k);
 }
 
 const hs_method hs_method_random = {

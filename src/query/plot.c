@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../core/alloc.h"
+#include "../core/text.h"
 
 #define MAX_PANELS HS_PLOT_MAX_RATIOS /* survival panels of a heads figure (plus one of importance) */
 
@@ -29,21 +30,6 @@ static const char *method_colour(int m) { return palette[m % (int)(sizeof palett
 static int method_point(int m) { return (int[]){7, 5, 9, 13, 15, 11}[m % 6]; }
 
 /* ---- strings that reach gnuplot -------------------------------------------- */
-
-/* Valid UTF-8 sequence length at s (1..4), or 0. */
-static int utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    int n;
-    if ((s[0] & 0xE0) == 0xC0) n = 2;
-    else if ((s[0] & 0xF0) == 0xE0) n = 3;
-    else if ((s[0] & 0xF8) == 0xF0) n = 4;
-    else return 0;
-    for (int i = 1; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    if (n == 2 && s[0] < 0xC2) return 0; /* overlong */
-    return n;
-}
 
 /* Writes s as a gnuplot string expression of single-quoted strings: inside
  * those nothing is special but the quote — no backslash escapes, no
@@ -63,7 +49,7 @@ static void gp_str(FILE *f, const char *s)
             fputc('?', f);
             p++;
         } else {
-            const int n = utf8_len(p);
+            const int n = hs_utf8_len(p);
             if (!n) {
                 fputc('?', f);
                 p++;
@@ -617,16 +603,8 @@ static hs_status mkdirs(const char *path)
 {
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1;; p++) {
-        const char c = *p;
-        if (c == '/' || c == 0) {
-            *p = 0;
-            if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-                return hs_error_set(HS_ERR_IO, "cannot create the folder %s: %s", buf, strerror(errno));
-            *p = c;
-        }
-        if (!c) break;
-    }
+    if (hs_mkdir_p(buf) != 0)
+        return hs_error_set(HS_ERR_IO, "cannot create the folder %s: %s", buf, strerror(errno));
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
         return hs_error_set(HS_ERR_INPUT, "%s is not a folder", path);

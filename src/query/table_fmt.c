@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "../core/alloc.h"
+#include "../core/text.h"
 
 typedef struct {
     double v;
@@ -370,25 +371,6 @@ static void write_csv(const hs_table *t, FILE *f)
     }
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static int utf8_len(const unsigned char *s)
-{
-    if (s[0] < 0x80) return 1;
-    int n;
-    unsigned cp;
-    if ((s[0] & 0xE0) == 0xC0) n = 2, cp = s[0] & 0x1F;
-    else if ((s[0] & 0xF0) == 0xE0) n = 3, cp = s[0] & 0x0F;
-    else if ((s[0] & 0xF8) == 0xF0) n = 4, cp = s[0] & 0x07;
-    else return 0;
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) return 0;
-        cp = cp << 6 | (s[i] & 0x3F);
-    }
-    static const unsigned min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return n;
-}
-
 static void json_str(FILE *f, const char *s)
 {
     fputc('"', f);
@@ -400,7 +382,7 @@ static void json_str(FILE *f, const char *s)
         } else if (*p < 0x20 || *p == 0x7f) {
             fprintf(f, "\\u%04x", *p++);
         } else {
-            const int n = utf8_len(p);
+            const int n = hs_utf8_len(p);
             if (!n) {
                 fputs("\\ufffd", f);
                 p++;

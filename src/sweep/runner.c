@@ -25,6 +25,7 @@
 #include <zlib.h>
 
 #include "../core/alloc.h"
+#include "../core/text.h"
 #include "../prune/eval.h"
 #include "../store/runlock.h"
 #include "config.h"
@@ -734,14 +735,7 @@ static hs_status make_parents(const char *path)
     char *slash = strrchr(dir, '/');
     if (!slash || slash == dir) return HS_OK;
     *slash = 0;
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-            return hs_error_set(HS_ERR_IO, "cannot create folder %s for the results: %s", dir, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+    if (hs_mkdir_p(dir) != 0)
         return hs_error_set(HS_ERR_IO, "cannot create folder %s for the results: %s", dir, strerror(errno));
     return HS_OK;
 }
