@@ -17,12 +17,13 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # files ROOT: the text files to check, one per line, relative to ROOT (the
-# tracked ones in a git checkout; everything but build output in a tarball)
+# tracked ones in a git checkout; everything but build output in a tarball,
+# also one unpacked inside a checkout, as make distcheck does in build/)
 files() {
-    if git -C "$1" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+    if [ "$(git -C "$1" rev-parse --show-toplevel 2>/dev/null)" = "$(cd "$1" && pwd -P)" ]; then
         git -C "$1" ls-files
     else
-        (cd "$1" && find . -type f ! -path './build*' ! -path './.git/*' | sed 's|^\./||')
+        (cd "$1" && find . -type f ! -path './build*' ! -path './_build/*' ! -path './.git/*' | sed 's|^\./||')
     fi | grep -v '^tests/test_docs\.sh$'
 }
 

@@ -108,7 +108,7 @@ ta=$(now)
 # several-fold with the load): the slower of the two counts
 timed "$tmp/floor2.log" "$tmp/floor2.rc" $MPIRUN -np 3 $HS run "$tmp/bad.cfg"
 FLOOR=$(awk -v a="$FLOOR" -v b="$(cut -d' ' -f2 "$tmp/floor2.rc")" 'BEGIN { print (a > b ? a : b) }')
-rest=$(awk -v d="$D1" -v e="$(since "$ta")" 'BEGIN { r = d - e; printf "%.2f", r > 0 ? r : 0 }')
+rest=$(awk -v d="$D1" -v e="$(since "$ta")" 'BEGIN { r = d - e; printf "%.2f", (r > 0 ? r : 0) }')
 sleep "$rest"
 D1=$(since "$ta")
 timed "$tmp/p1b.log" "$tmp/p1b.rc" $MPIRUN -np 3 $HS run "$tmp/p1.cfg" --progress-every 100
