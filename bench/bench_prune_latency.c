@@ -48,7 +48,7 @@ int main(int argc, char **argv)
     hs_rng r;
     hs_rng_seed(&r, 2);
     for (int i = 0; i < B * T; i++) tok[i] = (int)hs_rng_below(&r, 256);
-    const hs_batch b = {B, T, tok, NULL, NULL, NULL};
+    const hs_batch b = {B, T, tok, NULL, NULL, NULL, NULL};
     const int N = cfg.layers * cfg.heads;
     printf("ratio heads_kept flops_ratio latency_ratio rel_gap\n");
     double worst = 0;
