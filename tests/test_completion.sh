@@ -62,7 +62,8 @@ check "'--sort -wall<TAB>' keeps the descending sign: -wall_seconds" \
     '[ "$(complete_words "$HS" query "$TINY" --sort -wall)" = -wall_seconds ]'
 fmts=$(complete_words "$HS" query "$TINY" --format "")
 bad=""
-for f in $fmts; do "$HS" query "$TINY" --format "$f" >/dev/null 2>&1 || bad="$bad $f"; done
+# markdown and latex are formats of the --pivot table only
+for f in $fmts; do "$HS" query "$TINY" --format "$f" >/dev/null 2>&1 || "$HS" query "$TINY" --pivot ratio --format "$f" >/dev/null 2>&1 || bad="$bad $f"; done
 check "choices after query --format: $(echo $fmts), each accepted${bad:+ (refused:$bad)}" \
     '[ "$(echo $fmts | wc -w)" -ge 3 ] && [ -z "$bad" ]'
 

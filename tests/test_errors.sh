@@ -151,6 +151,7 @@ case_e_cli_30() { results r.h5; hs plot r.h5 -o figs --band wide; }
 case_e_cli_31() { results r.h5; hs report r.h5; }
 case_e_cli_32() { sweep 0 ''; hs submit sweep.cfg --time 1:2:3:4 --dry-run; }
 case_e_cli_33() { sweep 0 ''; hs submit sweep.cfg --max-requeues 2 --dry-run; }
+case_e_cli_34() { results r.h5; hs query r.h5 --pivot ratio --metric acc; }
 
 # === sweep file ======================================================================
 case_e_sweep_01() { FILE=none.cfg; hs check none.cfg; }

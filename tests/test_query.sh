@@ -2,6 +2,7 @@
 # test_query.sh — `headsweep query` on the committed results file
 # tests/fixtures/results/tiny.h5 (TAP): every filter operator on text and
 # numeric columns, --group-by, --columns, --sort, each --format and --masks,
+# --pivot (its values recomputed here with awk from the CSV of the points),
 # compared with golden outputs in tests/fixtures/results/golden/; CSV and
 # JSON also parsed (when /usr/bin/python3 is there); bad expressions, columns
 # and options, a corrupt (truncated) file, a foreign HDF5 file, a missing one
@@ -166,10 +167,68 @@ expect_fail 2 "\-\-sort: no column 'nope'" "unknown column in --sort" -- "$HS" q
 expect_fail 2 "\-\-sort: no column 'metric_pruned' to sort by (columns: method, metric_pruned_mean" \
     "grouped --sort names output columns" -- "$HS" query "$R" --group-by method --columns metric_pruned --sort metric_pruned
 expect_fail 2 "column host is text: with --group-by" "a text column to aggregate" -- "$HS" query "$R" --group-by task --columns host
-expect_fail 2 "\-\-format 'xml': expected table, csv or json" "unknown format" -- "$HS" query "$R" --format xml
+expect_fail 2 "\-\-format 'xml': expected table, csv, json, markdown or latex" "unknown format" -- "$HS" query "$R" --format xml
 expect_fail 2 "no point matches" "--masks with no point" -- "$HS" query "$R" --where id=99 --masks
 expect_fail 2 "unknown or incomplete option '--frobnicate'" "unknown option" -- "$HS" query "$R" --frobnicate
 expect_fail 2 "expected exactly one RESULTS.h5" "no file argument" -- "$HS" query
+
+# --- --pivot: the papers' table, checked against mean and sample std computed here ---
+# the long CSV of the points (NaN metrics are empty fields and skipped, as --pivot does)
+"$HS" query "$R" --columns task,method,ratio,metric_finetuned --format csv | tr -d '\r' >"$tmp/long.csv"
+"$HS" query "$R" --pivot ratio --format csv | tr -d '\r' >"$tmp/piv.csv"
+awk -F, 'NR == FNR { if (FNR > 1 && $4 != "") { k = $1 SUBSEP $2 SUBSEP $3; n[k]++; s[k] += $4; q[k] += $4 * $4 } next }
+    FNR == 1 { for (i = 3; i <= NF; i++) { split($i, a, "_"); r[i] = a[1]; st[i] = a[2] } next }
+    { for (i = 3; i <= NF; i++) {
+          k = $1 SUBSEP $2 SUBSEP r[i]; m = n[k] ? s[k] / n[k] : ""
+          want = st[i] == "n" ? n[k] + 0 : st[i] == "mean" ? m : n[k] > 1 ? sqrt((q[k] - n[k] * m * m) / (n[k] - 1)) : ""
+          d = want - $i; if (d < 0) d = -d
+          if ((want == "") != ($i == "") || d > 1e-9) { bad++; print "# " $1 "," $2 " " r[i] " " st[i] ": " $i " != " want }
+          cells++ } }
+    END { if (bad || !cells) exit 1; print "# " cells " values" }' "$tmp/long.csv" "$tmp/piv.csv" >"$tmp/piv.check"
+piv_rc=$?
+check "--pivot ratio --format csv: mean, std, n of metric_finetuned per (task, method, ratio) as computed with awk ($(tail -n 1 "$tmp/piv.check"))" \
+    '[ $piv_rc -eq 0 ]' || cat "$tmp/piv.check"
+rows=$(awk -F, 'NR > 1 && !seen[$1 "," $2]++' "$tmp/long.csv" | wc -l)
+check "--pivot: one row per (task, method), one mean/std/n triple per ratio" \
+    '[ $(($(wc -l <"$tmp/piv.csv") - 1)) -eq $rows ] && [ "$(head -n 1 "$tmp/piv.csv")" = "task,method,0_mean,0_std,0_n,0.25_mean,0.25_std,0.25_n,0.5_mean,0.5_std,0.5_n" ]'
+# markdown: the cells, "mean ± std (n)", from the same awk sums (tiny.h5 has a failed point, so n differs)
+"$HS" query "$R" --pivot ratio --format markdown >"$tmp/piv.md"
+awk -F, 'NR > 1 && $4 != "" { k = $1 "," $2 "," $3; n[k]++; s[k] += $4; q[k] += $4 * $4 }
+    END { for (k in n) { m = s[k] / n[k]; split(k, a, ",")
+              t = n[k] > 1 ? sprintf("%.3f ± %.3f (%d)", m, sqrt((q[k] - n[k] * m * m) / (n[k] - 1)), n[k]) : sprintf("%.3f (%d)", m, n[k])
+              print a[1] "," a[2] "," a[3] "," t } }' "$tmp/long.csv" | sort >"$tmp/md.want"
+awk -F' [|] ' 'NR == 3 { sub(/ [|]$/, "", $NF); for (i = 3; i <= NF; i++) r[i] = $i } NR > 4 { sub(/^[|] /, "", $1); for (i = 3; i <= NF; i++) { c = $i; sub(/ [|]$/, "", c); print $1 "," $2 "," r[i] "," c } }' \
+    "$tmp/piv.md" | sort >"$tmp/md.got"
+check "--format markdown: caption with n, a pipe table, cells 'mean ± std (n)' as computed with awk" \
+    'grep -q "^metric_finetuned by ratio: mean ± std, (n) after each cell$" "$tmp/piv.md" && [ "$(sed -n 4p "$tmp/piv.md")" = "| --- | --- | ---: | ---: | ---: |" ] && [ -s "$tmp/md.want" ] && cmp -s "$tmp/md.want" "$tmp/md.got"' \
+    || diff "$tmp/md.want" "$tmp/md.got" | head -5 | sed 's/^/# /'
+"$HS" query "$R" --pivot ratio --format latex >"$tmp/piv.tex"
+# the majority/random row as LaTeX, from the awk cells
+sed -n 's/^majority,random,[0-9.]*,\([0-9.]*\) ± \([0-9.]*\) (\([0-9]*\))$/$\1 \\pm \2\\;(\3)$/p' "$tmp/md.want" |
+    paste -sd'&' | sed 's/&/ \& /g; s/^/majority \& random \& /; s/$/ \\\\/' >"$tmp/tex.want"
+check "--format latex: a booktabs tabular, one line per (task, method), math cells as computed with awk" \
+    '[ "$(sed -n 2p "$tmp/piv.tex")" = "\\begin{tabular}{llrrr}" ] && grep -qx "\\\\toprule" "$tmp/piv.tex" &&
+     grep -qx "\\\\midrule" "$tmp/piv.tex" && grep -qx "\\\\bottomrule" "$tmp/piv.tex" &&
+     [ $(grep -c "^[a-z-]* & [a-z-]* & [$]" "$tmp/piv.tex") -eq $rows ] && [ -s "$tmp/tex.want" ] && grep -qxF -f "$tmp/tex.want" "$tmp/piv.tex"' \
+    || { cat "$tmp/tex.want"; grep "^majority & random" "$tmp/piv.tex"; } | sed 's/^/# /'
+"$HS" query "$R" --pivot ratio >"$tmp/piv.txt"
+check "--format table: caption, header of the ratios, the task written once per block" \
+    'sed -n 1p "$tmp/piv.txt" | grep -q "(n) after each cell" && sed -n 2p "$tmp/piv.txt" | grep -q "^task  *method  *0  *0.25  *0.5$" &&
+     [ $(($(wc -l <"$tmp/piv.txt") - 2)) -eq $rows ] && [ $(grep -c "^majority " "$tmp/piv.txt") -eq 1 ] && grep -q "^  *michel-iter .*±" "$tmp/piv.txt"'
+"$HS" query "$R" --pivot method --group-by task --metric heads_kept --stats min,max,n --format json >"$tmp/piv.json"
+want=$("$HS" query "$R" --columns task,method,heads_kept --format csv | tr -d '\r' |
+    awk -F, 'NR > 1 && $1 == "copy" && $2 == "random" { n++; if (n == 1 || $3 < lo) lo = $3; if (n == 1 || $3 > hi) hi = $3 } END { printf "\"random_min\": %s, \"random_max\": %s, \"random_n\": %d", lo, hi, n }')
+check "--pivot method --group-by task --metric heads_kept --stats min,max,n --format json ($want)" \
+    'grep -q "{\"task\": \"copy\", $want, " "$tmp/piv.json"'
+"$HS" query "$R" --pivot ratio --scale 100 --format csv | tr -d '\r' >"$tmp/piv100.csv"
+check "--scale 100: every mean and std 100 times the unscaled one, n unchanged" \
+    'paste -d, "$tmp/piv.csv" "$tmp/piv100.csv" | awk -F, "NR > 1 { h = NF / 2; for (i = 3; i <= h; i++) { d = \$i * (i % 3 == 2 ? 1 : 100) - \$(i + h); if (d > 1e-9 || d < -1e-9) bad++; c++ } } END { exit bad || !c }"'
+expect_fail 2 "\-\-digits 'x': expected a whole number from 0 to 17" "bad --digits" -- "$HS" query "$R" --pivot ratio --digits x
+expect_fail 2 "\-\-metric: no column 'acc'.*$cols" "unknown column in --metric" -- "$HS" query "$R" --pivot ratio --metric acc
+expect_fail 2 "\-\-pivot: no column 'ratoi'.*$cols" "unknown column in --pivot" -- "$HS" query "$R" --pivot ratoi
+expect_fail 2 "\-\-metric 'task': a text column" "a text --metric" -- "$HS" query "$R" --pivot ratio --metric task
+expect_fail 2 "\-\-stats: no statistic 'median'.*mean, std, min, max, n" "unknown --stats" -- "$HS" query "$R" --pivot ratio --stats mean,median
+expect_fail 2 "need --pivot" "--format latex without --pivot" -- "$HS" query "$R" --format latex
 
 # --- files that are not (whole) results files ------------------------------------------
 cp "$R" "$tmp/trunc.h5"

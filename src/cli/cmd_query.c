@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/alloc.h"
+#include "../query/pivot.h"
 #include "../query/query_expr.h"
 #include "../query/results_view.h"
 #include "../query/table_fmt.h"
@@ -18,7 +19,10 @@
 
 static const char help[] =
     "usage: headsweep query RESULTS.h5 [--where EXPR]... [--group-by COLS] [--columns COLS]\n"
-    "                       [--sort [-]COL[,...]] [--format table|csv|json] [--masks]\n\n"
+    "                       [--sort [-]COL[,...]] [--format table|csv|json] [--masks]\n"
+    "       headsweep query RESULTS.h5 --pivot COL [--where EXPR]... [--group-by COLS]\n"
+    "                       [--metric COL] [--stats LIST] [--digits N] [--scale X]\n"
+    "                       [--format table|csv|json|markdown|latex]\n\n"
     "Prints the points of a results file (also while the sweep runs).\n\n"
     "  --where EXPR     keep rows where EXPR holds (repeatable; all must hold):\n"
     "                   COL OP VALUE with OP one of = != < <= > >=, or COL in V1,V2,...\n"
@@ -36,7 +40,19 @@ static const char help[] =
     "  --format F       table (aligned text, the default), csv (RFC 4180) or json\n"
     "  --masks          the mask and importance of each head (layer x head) of the one\n"
     "                   selected point, or the mean survival and importance of each head over\n"
-    "                   each group (--group-by) or over all selected points\n\n";
+    "                   each group (--group-by) or over all selected points\n\n"
+    "The papers' table (--pivot): one row per distinct value of the --group-by columns\n"
+    "[task,method], one column per distinct value of COL (e.g. ratio), each cell the\n"
+    "statistics of the metric over the cell's points (the seeds; NaN values skipped,\n"
+    "std the sample one); the number of values per cell (n) is printed with the table.\n"
+    "  --pivot COL      the column whose values become the table's columns\n"
+    "  --metric COL     the numeric column summarised [metric_finetuned when the sweep\n"
+    "                   fine-tunes (a point has one), else metric_pruned]\n"
+    "  --stats LIST     of mean, std, min, max, n (comma-separated) [mean,std]\n"
+    "  --digits N       decimals in the text formats (0-17) [3]; csv and json are exact,\n"
+    "                   one column per value and statistic (0.5_mean, 0.5_std, 0.5_n)\n"
+    "  --scale X        multiply the metric's values by X (100: accuracy in percent) [1]\n"
+    "  --format F       also markdown (a pipe table) and latex (a booktabs tabular)\n\n";
 
 /* The column list of --help, wrapped at 90 characters. */
 static void print_columns(FILE *f)
@@ -64,6 +80,9 @@ typedef struct {
     const char *sort;
     hs_tfmt fmt;
     int masks;
+    int pivot, metric, stats[HS_PST_COUNT], nstats, digits;
+    double scale; /* pivot, metric: -1 unless given */
+    int pfmt;
 } query_opts;
 
 /* The rows every condition accepts. */
@@ -381,7 +400,28 @@ static hs_status run_query(query_opts *o)
     long *sel = NULL, nsel = 0;
     hs_table *t = NULL;
     hs_status s = select_rows(v, o, &sel, &nsel);
-    if (s == HS_OK && o->masks) {
+    if (s == HS_OK && o->pivot >= 0) {
+        hs_pivot_spec spec;
+        memset(&spec, 0, sizeof spec);
+        static const int default_rows[] = {HS_QC_TASK, HS_QC_METHOD};
+        spec.nrows = o->ngroup ? o->ngroup : 2;
+        memcpy(spec.rows, o->ngroup ? o->group : default_rows, sizeof *spec.rows * (size_t)spec.nrows);
+        spec.pivot = o->pivot;
+        spec.metric = o->metric >= 0 ? o->metric : hs_pivot_default_metric(v, sel, nsel);
+        spec.nstats = o->nstats;
+        memcpy(spec.stats, o->stats, sizeof spec.stats);
+        if (!spec.nstats) {
+            spec.stats[0] = HS_PST_MEAN;
+            spec.stats[1] = HS_PST_STD;
+            spec.nstats = 2;
+        }
+        spec.digits = o->digits;
+        spec.scale = o->scale;
+        hs_pivot *p = NULL;
+        s = hs_pivot_build(v, sel, nsel, &spec, &p);
+        if (s == HS_OK) s = hs_pivot_write(p, stdout, (hs_pfmt)o->pfmt);
+        hs_pivot_destroy(&p);
+    } else if (s == HS_OK && o->masks) {
         if (nsel == 0) s = hs_error_set(HS_ERR_INPUT, "--masks: no point matches the --where conditions");
         else if (nsel == 1 && !o->ngroup) s = masks_point(v, sel[0], o->fmt);
         else s = masks_groups(v, sel, nsel, o);
@@ -403,14 +443,23 @@ static hs_status run_query(query_opts *o)
 
 int hs_cmd_query(int argc, char **argv)
 {
-    enum { O_WHERE = 256, O_GROUP, O_COLUMNS, O_SORT, O_FORMAT, O_MASKS, O_HELP };
+    enum { O_WHERE = 256, O_GROUP, O_COLUMNS, O_SORT, O_FORMAT, O_MASKS, O_HELP, O_PIVOT, O_METRIC, O_STATS, O_DIGITS, O_SCALE };
     static const struct option opts[] = {{"where", 1, 0, O_WHERE},   {"group-by", 1, 0, O_GROUP},
                                          {"columns", 1, 0, O_COLUMNS}, {"sort", 1, 0, O_SORT},
                                          {"format", 1, 0, O_FORMAT}, {"masks", 0, 0, O_MASKS},
-                                         {"help", 0, 0, O_HELP},     {0, 0, 0, 0}};
+                                         {"help", 0, 0, O_HELP},     {"pivot", 1, 0, O_PIVOT},
+                                         {"metric", 1, 0, O_METRIC}, {"stats", 1, 0, O_STATS},
+                                         {"digits", 1, 0, O_DIGITS}, {"scale", 1, 0, O_SCALE},
+                                         {0, 0, 0, 0}};
     query_opts o;
     memset(&o, 0, sizeof o);
     o.fmt = HS_TFMT_TABLE;
+    o.pfmt = HS_PFMT_TABLE;
+    o.pivot = o.metric = -1;
+    o.digits = 3;
+    o.scale = 1;
+    int n1, md_latex = 0;
+    char *end;
     opterr = 0;
     optind = 1;
     int c;
@@ -432,7 +481,33 @@ int hs_cmd_query(int argc, char **argv)
             if (!strcmp(optarg, "table")) o.fmt = HS_TFMT_TABLE;
             else if (!strcmp(optarg, "csv")) o.fmt = HS_TFMT_CSV;
             else if (!strcmp(optarg, "json")) o.fmt = HS_TFMT_JSON;
-            else s = hs_error_set(HS_ERR_INPUT, "--format '%s': expected table, csv or json", optarg);
+            else if (!strcmp(optarg, "markdown")) md_latex = 1;
+            else if (!strcmp(optarg, "latex")) md_latex = 2;
+            else s = hs_error_set(HS_ERR_INPUT, "--format '%s': expected table, csv, json, markdown or latex", optarg);
+            if (s == HS_OK) {
+                if (strcmp(optarg, "markdown") && strcmp(optarg, "latex")) md_latex = 0;
+                o.pfmt = md_latex == 1 ? HS_PFMT_MARKDOWN : md_latex == 2 ? HS_PFMT_LATEX
+                         : o.fmt == HS_TFMT_CSV ? HS_PFMT_CSV : o.fmt == HS_TFMT_JSON ? HS_PFMT_JSON : HS_PFMT_TABLE;
+            }
+            break;
+        case O_PIVOT:
+            s = hs_qcol_parse_list("--pivot", optarg, &o.pivot, 1, &n1);
+            break;
+        case O_METRIC:
+            s = hs_qcol_parse_list("--metric", optarg, &o.metric, 1, &n1);
+            if (s == HS_OK && !hs_qcol_numeric(o.metric))
+                s = hs_error_set(HS_ERR_INPUT, "--metric '%s': a text column, expected a numeric one", optarg);
+            break;
+        case O_SCALE:
+            o.scale = strtod(optarg, &end);
+            if (end == optarg || *end || !isfinite(o.scale) || o.scale == 0)
+                s = hs_error_set(HS_ERR_INPUT, "--scale '%s': expected a non-zero number", optarg);
+            break;
+        case O_STATS: s = hs_pivot_parse_stats(optarg, o.stats, &o.nstats); break;
+        case O_DIGITS:
+            o.digits = (int)strtol(optarg, &end, 10);
+            if (end == optarg || *end || o.digits < 0 || o.digits > 17)
+                s = hs_error_set(HS_ERR_INPUT, "--digits '%s': expected a whole number from 0 to 17", optarg);
             break;
         case O_MASKS: o.masks = 1; break;
         case O_HELP:
@@ -447,6 +522,10 @@ int hs_cmd_query(int argc, char **argv)
     }
     if (s == HS_OK && optind != argc - 1)
         s = hs_error_set(HS_ERR_INPUT, "query: expected exactly one RESULTS.h5 argument (see headsweep query --help)");
+    if (s == HS_OK && o.pivot < 0 && (md_latex || o.metric >= 0 || o.nstats || o.scale != 1 || o.digits != 3))
+        s = hs_error_set(HS_ERR_INPUT, "query: --metric, --stats, --digits, --scale and --format markdown|latex need --pivot");
+    if (s == HS_OK && o.pivot >= 0 && (o.masks || o.cols_given || o.sort))
+        s = hs_error_set(HS_ERR_INPUT, "query: --pivot prints the metric by --group-by rows: leave out --masks, --columns and --sort");
     if (s == HS_OK && o.masks && o.cols_given)
         s = hs_error_set(HS_ERR_INPUT, "query: --masks prints heads, not columns: leave out --columns");
     if (s == HS_OK) {
