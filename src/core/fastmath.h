@@ -17,6 +17,16 @@
 
 #include "real.h"
 
+/* AVX2 and baseline clones: the same IEEE operations in the same order (no
+ * FMA contraction under -std=c11), so both give the same bits. GCC only:
+ * clang 14 (the fuzz build) leaves the cloned symbols undefined. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(HS_REAL_DOUBLE)
+#define HS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define HS_SIMD_CLONES
+#endif
+
 /* e^y for y ≤ 0; y below −87 gives ~0 (clamped). */
 static inline float hs_fast_exp_neg(float y)
 {

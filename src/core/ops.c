@@ -164,16 +164,6 @@ static inline hs_real gelu_tanh(hs_real u) { return tanh(u); }
 static inline hs_real gelu_tanh(hs_real u) { return hs_fast_tanh(u); }
 #endif
 
-/* AVX2 and baseline clones: the same IEEE operations in the same order (no
- * FMA contraction under -std=c11), so both give the same bits. GCC only:
- * clang 14 (the fuzz build) leaves the cloned symbols undefined. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(HS_REAL_DOUBLE)
-#define HS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HS_SIMD_CLONES
-#endif
-
 static inline hs_real gelu_t(hs_real x) { return gelu_tanh(GELU_S * (x + GELU_C * x * x * x)); }
 
 HS_SIMD_CLONES void hs_gelu_forward(hs_real *restrict out, hs_real *restrict x_deriv, size_t n)

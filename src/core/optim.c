@@ -7,6 +7,7 @@
 #include <tgmath.h>
 
 #include "alloc.h"
+#include "fastmath.h"
 
 hs_adamw_config hs_adamw_defaults(long total_steps)
 {
@@ -36,14 +37,6 @@ hs_status hs_adamw_reserve(hs_adamw *o)
     }
     return s;
 }
-
-/* AVX2 and baseline clones (as ops.c): the same IEEE operations, the same bits. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(HS_REAL_DOUBLE)
-#define HS_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define HS_SIMD_CLONES
-#endif
 
 /* Σ g² in double, four interleaved partial sums combined pairwise: a fixed
  * order (the same bits everywhere) that vectorises, where one running sum
