@@ -410,6 +410,16 @@ case_e_hf_27() { hf bert-tiny; edit vocab.txt '^\[UNK\]$' '[UNKNOWN]'; hf_check;
 case_e_hf_28() { hf bert-tiny; printf '{"model": {"type": "Unigram", "vocab": []}}\n' >d/tokenizer.json; hf_train; }
 case_e_hf_29() { hf bert-tiny; hf_check 0; }
 case_e_hf_30() { hf_results; rm d/config.json; FILE=o.h5 DIR=d; hs export o.h5 --base sst/1 -o ex; nothing_written ex; }
+# the folder's first weight value rewritten in place (a re-fine-tune): the resume is refused, o.h5 untouched
+case_e_hf_31() {
+    hf_results
+    hl=$(od -An -tu4 -N4 d/model.safetensors | tr -d ' ')
+    printf '\001\002\003\004' | dd of=d/model.safetensors bs=1 seek=$((8 + hl)) conv=notrunc 2>/dev/null
+    before=$(cksum <o.h5)
+    FILE=pre.cfg OUT=o.h5 DIR=d
+    hs_mpi run pre.cfg
+    [ "$(cksum <o.h5)" = "$before" ] || extra="${extra}o.h5 changed; "
+}
 
 # === the runner =======================================================================
 # rows: id <TAB> expected line <TAB> exit status, from the tables of $DOC

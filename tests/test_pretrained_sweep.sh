@@ -67,6 +67,15 @@ got=$(for k in pretrained pretrained_abspath pretrained_model_type pretrained_ar
 want="pretrained=$tmp/bm;pretrained_abspath=$(cd "$tmp/bm" && pwd -P);pretrained_model_type=bert;pretrained_architectures=BertForMaskedLM;pretrained_transformers_version=4.36.2;pretrained_torch_dtype=unknown;pretrained_vocab_size=$(wc -l <"$tmp/bm/vocab.txt");pretrained_weights_file=model.safetensors;pretrained_weights_bytes=$(wc -c <"$st");pretrained_weights_header_sha256=$hsum;"
 check "/tasks/sst records the checkpoint: folder, config.json's model_type, architectures, transformers_version, torch_dtype (absent: unknown), vocab size, weights size and header sha256" \
     "[ '$got' = '$want' ] || { echo '# got  $got'; echo '# want $want'; false; }"
+# the sample digest (hf_model.h), recomputed with dd: the header, then 256 blocks
+# of 4 KiB evenly spaced over the data
+dlen=$(($(wc -c <"$st") - 8 - hlen))
+step=$(((dlen - 4096) / 255))
+ssum=$({ head -c $((8 + hlen)) "$st"; b=0; while [ $b -lt 256 ]; do
+    dd if="$st" bs=4096 iflag=skip_bytes,count_bytes skip=$((8 + hlen + b * step)) count=4096 2>/dev/null; b=$((b + 1)); done; } |
+    sha256sum | cut -d' ' -f1)
+check "/tasks/sst records the sample digest of the weights (256 blocks of 4 KiB over $dlen bytes)" \
+    "[ \"\$(val $tmp/task.attrs pretrained_weights_sample_sha256)\" = $ssum ]"
 
 # export: the base model, a michel point (heads removed), a layerdrop point (layers removed)
 check "export --base writes config.json, model.safetensors, vocab.txt" \
@@ -84,6 +93,16 @@ got=$(sed -n 's/.*loss \([0-9.]*\) .*/\1/p' "$tmp/rb.out" | tail -1)
 check "exported base read back: test loss $got = base job's $base_loss (1e-5)" \
     "[ -n '$got' ] && [ -n '$base_loss' ] && awk 'BEGIN { d = $got - $base_loss; exit !(d < 1e-5 && d > -1e-5) }'"
 expect_fail 2 "not empty" "export refuses a non-empty folder" -- $HS export "$tmp/bm2.h5" --base sst/1 -o "$tmp/exb"
+
+# resume: the same folder resumes; a folder re-fine-tuned in place (block 100's
+# values rewritten, same size and header) is refused and the file left alone
+check "a second run on the unchanged folder resumes (exit 0)" \
+    "$HS run $tmp/bm.cfg >$tmp/re.out 2>&1 && grep -q 'resuming' $tmp/re.out"
+sum1=$(cksum <"$tmp/bm1.h5")
+head -c 4096 /dev/urandom | dd of="$st" bs=1 seek=$((8 + hlen + 100 * step)) conv=notrunc 2>/dev/null
+expect_fail 2 "pretrained_weights_sample_sha256: stored $ssum, now" "a resume after the weights changed in place" -- \
+    $HS run "$tmp/bm.cfg"
+check "... leaves the results file as it was" "[ \"\$(cksum <$tmp/bm1.h5)\" = '$sum1' ]"
 
 # bad settings
 printf 'name="x"; model = { pretrained = "%s"; d_model = 64; };\ntasks = ( { name = "t"; kind = "tsv"; path = "%s"; } );\nmethods = ( { name = "random"; } );\nratios = [0.0];\n' "$tmp/bm" "$sst" >"$tmp/bad1.cfg"

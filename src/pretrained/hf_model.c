@@ -823,6 +823,19 @@ static void weights_identity(const ld_ctx *c, hs_hf_info *info)
         hs_sha256_update(&h, c->f[i]->map, (size_t)(c->f[i]->data - c->f[i]->map));
     }
     hs_sha256_final(&h, info->weights_header_sha256);
+    enum { BLOCKS = 256, BLOCK = 4096 };
+    hs_sha256_init(&h);
+    for (size_t i = 0; i < c->nf; i++) {
+        const unsigned char *d = c->f[i]->data;
+        const size_t head = (size_t)(d - c->f[i]->map), len = c->f[i]->map_len - head;
+        hs_sha256_update(&h, c->f[i]->map, head);
+        if (len <= (size_t)BLOCKS * BLOCK) {
+            hs_sha256_update(&h, d, len);
+            continue;
+        }
+        for (size_t b = 0; b < BLOCKS; b++) hs_sha256_update(&h, d + b * ((len - BLOCK) / (BLOCKS - 1)), BLOCK);
+    }
+    hs_sha256_final(&h, info->weights_sample_sha256);
 }
 
 hs_status hs_hf_load(hs_model **out, hs_hf_info *info_out, const char *dir, int n_out, int seq_len, uint64_t key)

@@ -29,6 +29,10 @@ typedef struct {
     char weights_file[64];
     long long weights_bytes;
     char weights_header_sha256[65];
+    /* SHA-256 of a sample of the values: the headers, then 256 blocks of 4 KiB
+     * evenly spaced over each file's data (all of it when under 1 MiB) —
+     * 1 MiB read, so a resume notices a folder re-fine-tuned in place */
+    char weights_sample_sha256[65];
     char tokenizer[16];       /* "wordpiece" or "bpe" */
     int pad_id, cls_id, sep_id; /* special token ids from config.json (-1 when unknown) */
     int max_positions;        /* usable positions (RoBERTa: max_position_embeddings − 2) */

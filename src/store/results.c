@@ -700,6 +700,33 @@ hs_status hs_results_read_error(hs_results *r, long i, int base, char *buf, size
     return HS_OK;
 }
 
+hs_status hs_results_task_attr(hs_results *r, const char *task, const char *name, char *buf, size_t n,
+                               int *found)
+{
+    *found = 0;
+    buf[0] = 0;
+    char where[4400];
+    snprintf(where, sizeof where, "%s: /tasks/%s", r->path, task);
+    hid_t tasks = H5Gopen2(r->file, "tasks", H5P_DEFAULT);
+    if (tasks < 0) return hs_error_set(HS_ERR_INPUT, "%s: no /tasks group: expected a headsweep results file", r->path);
+    hid_t g = H5Lexists(tasks, task, H5P_DEFAULT) > 0 ? H5Gopen2(tasks, task, H5P_DEFAULT) : -1;
+    H5Gclose(tasks);
+    if (g < 0) return hs_error_set(HS_ERR_INPUT, "%s: no such group (the sweep names this task)", where);
+    hs_status s = HS_OK;
+    if (H5Aexists(g, name) > 0) {
+        hid_t a = H5Aopen(g, name, H5P_DEFAULT), ty = a < 0 ? -1 : H5Aget_type(a);
+        const int integer = ty >= 0 && H5Tget_class(ty) == H5T_INTEGER;
+        if (ty >= 0) H5Tclose(ty);
+        if (a >= 0) H5Aclose(a);
+        long v = 0;
+        s = integer ? hs_h5_attr_read_long(g, name, &v, where) : hs_h5_attr_read_str(g, name, buf, n, where);
+        if (s == HS_OK && integer) snprintf(buf, n, "%ld", v);
+        *found = s == HS_OK;
+    }
+    H5Gclose(g);
+    return s;
+}
+
 hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out)
 {
     hs_base_row row;

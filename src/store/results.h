@@ -116,6 +116,11 @@ hs_status hs_results_read_point_arrays(hs_results *r, long i, uint8_t *mask, flo
                                        double *curve);
 /* Reads the error text of point i (or of base job i when base = 1). */
 hs_status hs_results_read_error(hs_results *r, long i, int base, char *buf, size_t n);
+/* Reads the attribute NAME of /tasks/<task> into buf (an integer one as
+ * its decimal text); *found = 0
+ * (and buf "") when the file has no such attribute (older files). */
+hs_status hs_results_task_attr(hs_results *r, const char *task, const char *name, char *buf, size_t n,
+                               int *found);
 /* Loads base job i's model from its checkpoint group. */
 hs_status hs_results_read_base_model(hs_results *r, long i, hs_model **out);
 

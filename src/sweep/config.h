@@ -175,6 +175,7 @@ typedef struct {
     char weights_file[64];          /* model.safetensors or model.safetensors.index.json */
     long long weights_bytes;        /* total size of the weight files */
     char weights_header_sha256[65]; /* SHA-256 of their safetensors headers */
+    char weights_sample_sha256[65]; /* ... and of a 1 MiB sample of the values (hf_model.h) */
 } hs_sweep_pretrained_prov;
 
 /* Loads the folder once in full, as the task's base jobs will (every tensor's

@@ -175,6 +175,7 @@ hs_status hs_sweep_pretrained_verify(const char *dir, const hs_config *cfg, cons
         snprintf(prov->weights_file, sizeof prov->weights_file, "%s", info.weights_file);
         prov->weights_bytes = info.weights_bytes;
         snprintf(prov->weights_header_sha256, sizeof prov->weights_header_sha256, "%s", info.weights_header_sha256);
+        snprintf(prov->weights_sample_sha256, sizeof prov->weights_sample_sha256, "%s", info.weights_sample_sha256);
     }
     hs_model_destroy(&m);
     hs_hf_info_free(&info);

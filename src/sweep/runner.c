@@ -763,6 +763,7 @@ static int prov_attrs(hs_attr *a, int n, const char *dir, const hs_sweep_pretrai
     a[n++] = (hs_attr){"pretrained_weights_file", HS_ATTR_STR, 0, 0, p->weights_file};
     a[n++] = (hs_attr){"pretrained_weights_bytes", HS_ATTR_LONG, (long)p->weights_bytes, 0, NULL};
     a[n++] = (hs_attr){"pretrained_weights_header_sha256", HS_ATTR_STR, 0, 0, p->weights_header_sha256};
+    a[n++] = (hs_attr){"pretrained_weights_sample_sha256", HS_ATTR_STR, 0, 0, p->weights_sample_sha256};
     return n;
 }
 
@@ -792,6 +793,49 @@ static void library_versions(lib_versions *v)
                                                 {"mpi_version", v->mpi},           {"libconfig_version", v->libconfig},
                                                 {"utf8proc_version", v->utf8proc}, {"zlib_version", v->zlib}};
     for (int i = 0; i < 6; i++) v->a[i] = (hs_attr){t[i].n, HS_ATTR_STR, 0, 0, t[i].s};
+}
+
+/* A resume of a sweep on pretrained models: each folder must still hold the
+ * checkpoint the file's /tasks/<name> records (pending base jobs would
+ * fine-tune another model, and points tokenize with its vocabulary). Loads
+ * each folder once, as at the start. Attributes an older file lacks are
+ * not compared. */
+static hs_status same_pretrained(ctx_common *c, hs_results *res)
+{
+    hs_sweep *sw = &c->sw;
+    for (long b = 0; b < sw->n_bases; b++) {
+        const hs_sweep_base *bj = &sw->bases[b];
+        const hs_sweep_task *st = &sw->tasks[bj->task];
+        if (bj->seed != 0 || !st->pretrained) continue;
+        hs_task *t;
+        HS_CHECK(hs_task_cache_get(&c->tc, bj->task, bj->seed, &t));
+        hs_config shape = hs_sweep_model_config(sw, bj->task, t);
+        hs_sweep_pretrained_prov now;
+        HS_CHECK(hs_sweep_pretrained_verify(st->pretrained, &shape, t, st->train.steps, &now));
+        char vocab[32];
+        snprintf(vocab, sizeof vocab, "%ld", now.vocab_size);
+        char bytes[32];
+        snprintf(bytes, sizeof bytes, "%lld", now.weights_bytes);
+        const struct { const char *attr, *now; } cmp[] = {
+            {"pretrained_model_type", now.model_type},
+            {"pretrained_vocab_size", vocab},
+            {"pretrained_weights_file", now.weights_file},
+            {"pretrained_weights_bytes", bytes},
+            {"pretrained_weights_header_sha256", now.weights_header_sha256},
+            {"pretrained_weights_sample_sha256", now.weights_sample_sha256}};
+        for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++) {
+            char stored[4200];
+            int found = 0;
+            HS_CHECK(hs_results_task_attr(res, st->name, cmp[k].attr, stored, sizeof stored, &found));
+            if (found && strcmp(stored, cmp[k].now))
+                return hs_error_set(HS_ERR_INPUT,
+                                    "%s: model.pretrained folder %s of task %s changed since %s was written (%s: "
+                                    "stored %s, now %s): expected the same checkpoint to resume; put it back, or "
+                                    "run with --restart to start over into a new file",
+                                    sw->file, st->pretrained, st->name, sw->output, cmp[k].attr, stored, cmp[k].now);
+        }
+    }
+    return HS_OK;
 }
 
 /* Opens or creates the results file for sw. */
@@ -826,6 +870,11 @@ static hs_status open_results(ctx_common *c, const hs_run_opts *o, hs_results **
         if (hs_results_n_points(*res) != sw->n_points || hs_results_n_base(*res) != sw->n_bases) {
             hs_results_close(res);
             return hs_error_set(HS_ERR_INPUT, "%s does not match the grid of %s", sw->output, sw->file);
+        }
+        hs_status ps = same_pretrained(c, *res);
+        if (ps != HS_OK) {
+            hs_results_close(res);
+            return ps;
         }
         fprintf(stderr, "[headsweep] resuming %s\n", sw->output);
         return HS_OK;
