@@ -67,22 +67,22 @@ int hs_cmd_export(int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     long point = -1;
     const char *base = NULL, *dir = NULL;
+    hs_cli_parser p = {.name = "export", .shortopts = "o:h", .longopts = longopts, .help = 'h', .help_text = help,
+                       .args = HS_CLI_OWN_ERRORS, .argc = argc, .argv = argv};
     hs_status s = HS_OK;
     int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case 'p': s = hs_parse_long("--point", optarg, 0, 1L << 40, &point); break;
         case 'b': base = optarg; break;
         case 'o': dir = optarg; break;
-        case 'h': fputs(help, stdout); return 0;
         default:
             fprintf(stderr, "headsweep export: unknown option or missing value: %s\n%s", argv[optind - 1], help);
             return 2;
         }
         if (s != HS_OK) return hs_cli_report(s);
     }
+    if (c == HS_CLI_HELP) return 0;
     if (optind != argc - 1 || !dir || (point < 0) == (base == NULL)) {
         fprintf(stderr, "headsweep export: expected RESULTS.h5, one of --point N or --base TASK/SEED, and -o DIR\n%s",
                 help);

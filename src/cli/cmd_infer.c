@@ -115,25 +115,21 @@ int hs_cmd_infer(int argc, char **argv)
                                          {"file", 1, 0, O_FILE},   {"help", 0, 0, O_HELP},
                                          {0, 0, 0, 0}};
     const char *group = "/model", *tokens = NULL, *file = NULL;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "infer", .longopts = opts, .help = O_HELP, .help_text = help, .arg = "CHECKPOINT.h5",
+                       .argc = argc, .argv = argv};
+    hs_status s = HS_OK;
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case O_GROUP: group = optarg; break;
         case O_TOKENS: tokens = optarg; break;
         case O_FILE: file = optarg; break;
-        case O_HELP: fputs(help, stdout); return 0;
-        default:
-            return hs_cli_report(hs_error_set(HS_ERR_INPUT,
-                "infer: unknown or incomplete option '%s' (see headsweep infer --help)", argv[optind - 1]));
         }
     }
-    if (optind != argc - 1)
-        return hs_cli_report(hs_error_set(HS_ERR_INPUT,
-            "infer: expected exactly one CHECKPOINT.h5 argument (see headsweep infer --help)"));
+    if (c == HS_CLI_HELP) return 0;
+    if (s != HS_OK) return hs_cli_report(s);
     if (!tokens == !file)
         return hs_cli_report(hs_error_set(HS_ERR_INPUT, "infer: give exactly one of --tokens or --file"));
-    hs_status s = run(argv[optind], group, tokens, file);
+    s = run(argv[optind], group, tokens, file);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

@@ -32,11 +32,11 @@ int hs_cmd_plot(int argc, char **argv)
                                          {0, 0, 0, 0}};
     hs_plot_opts o = {NULL, 0, 0, NULL, 0, 1, 1};
     double ratios[HS_PLOT_MAX_RATIOS];
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "plot", .shortopts = "o:", .longopts = opts, .help = O_HELP, .help_text = help,
+                       .arg = "RESULTS.h5", .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case 'o': o.dir = optarg; break;
         case O_BAND:
@@ -63,14 +63,9 @@ int hs_cmd_plot(int argc, char **argv)
             break;
         }
         case O_FORMAT: s = hs_plot_parse_formats(optarg, &o.png, &o.svg); break;
-        case O_HELP: fputs(help, stdout); return 0;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "plot: unknown or incomplete option '%s' (see headsweep plot --help)",
-                             argv[optind - 1]);
         }
     }
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "plot: expected exactly one RESULTS.h5 argument (see headsweep plot --help)");
+    if (c == HS_CLI_HELP) return 0;
     if (s == HS_OK && !o.dir) s = hs_error_set(HS_ERR_INPUT, "plot: -o DIR is required (the folder for the figures)");
     if (s != HS_OK) return hs_cli_report(s);
     /* a missing gnuplot is reported before the file is even read */

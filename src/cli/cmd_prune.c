@@ -202,11 +202,11 @@ int hs_cmd_prune(int argc, char **argv)
     prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3, 0, 2};
     const char *sets[HS_MAX_SETTINGS * 2];
     int nsets = 0, list = 0;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "prune", .longopts = opts, .help = O_HELP, .print_help = print_help,
+                       .args = HS_CLI_ONE_ARG_LATER, .arg = "CHECKPOINT.h5", .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case O_METHOD:
             o.method = hs_method_find(optarg);
@@ -226,12 +226,9 @@ int hs_cmd_prune(int argc, char **argv)
         case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency); break;
         case O_GROUP: o.group = optarg; break;
         case O_LIST: list = 1; break;
-        case O_HELP: print_help(); return 0;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "prune: unknown or incomplete option '%s' (see headsweep prune --help)",
-                             argv[optind - 1]);
         }
     }
+    if (c == HS_CLI_HELP) return 0;
     if (s != HS_OK) return hs_cli_report(s);
     if (!o.method)
         return hs_cli_report(hs_error_set(HS_ERR_INPUT, "prune: --method is required (valid: %s)", hs_method_names()));
@@ -244,8 +241,7 @@ int hs_cmd_prune(int argc, char **argv)
     if (s == HS_OK && o.ratio < 0) s = hs_error_set(HS_ERR_INPUT, "prune: --ratio is required (0 <= R < 1)");
     if (s == HS_OK && o.kd_alpha > 0 && o.finetune == 0)
         s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "prune: expected exactly one CHECKPOINT.h5 argument (see headsweep prune --help)");
+    if (s == HS_OK) s = hs_cli_check_args(&p);
     if (s != HS_OK) return hs_cli_report(s);
     o.ckpt = argv[optind];
     s = run(&o);

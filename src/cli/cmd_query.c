@@ -69,6 +69,12 @@ static void print_columns(FILE *f)
     fprintf(f, "\n");
 }
 
+static void print_help(void)
+{
+    fputs(help, stdout);
+    print_columns(stdout);
+}
+
 #define MAX_WHERE 64
 
 typedef struct {
@@ -460,11 +466,11 @@ int hs_cmd_query(int argc, char **argv)
     o.scale = 1;
     int n1, md_latex = 0;
     char *end;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "query", .longopts = opts, .help = O_HELP, .print_help = print_help,
+                       .arg = "RESULTS.h5", .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case O_WHERE:
             if (o.n_where == MAX_WHERE) s = hs_error_set(HS_ERR_INPUT, "query: at most %d --where", MAX_WHERE);
@@ -510,18 +516,12 @@ int hs_cmd_query(int argc, char **argv)
                 s = hs_error_set(HS_ERR_INPUT, "--digits '%s': expected a whole number from 0 to 17", optarg);
             break;
         case O_MASKS: o.masks = 1; break;
-        case O_HELP:
-            for (int k = 0; k < o.n_where; k++) hs_qcond_destroy(&o.where[k]);
-            fputs(help, stdout);
-            print_columns(stdout);
-            return 0;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "query: unknown or incomplete option '%s' (see headsweep query --help)",
-                             argv[optind - 1]);
         }
     }
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "query: expected exactly one RESULTS.h5 argument (see headsweep query --help)");
+    if (c == HS_CLI_HELP) {
+        for (int k = 0; k < o.n_where; k++) hs_qcond_destroy(&o.where[k]);
+        return 0;
+    }
     if (s == HS_OK && o.pivot < 0 && (md_latex || o.metric >= 0 || o.nstats || o.scale != 1 || o.digits != 3))
         s = hs_error_set(HS_ERR_INPUT, "query: --metric, --stats, --digits, --scale and --format markdown|latex need --pivot");
     if (s == HS_OK && o.pivot >= 0 && (o.masks || o.cols_given || o.sort))

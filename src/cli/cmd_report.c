@@ -411,11 +411,11 @@ int hs_cmd_report(int argc, char **argv)
                                          {"help", 0, 0, O_HELP},  {0, 0, 0, 0}};
     const char *out = NULL, *plots_dir = NULL;
     int band_std = 0, no_plots = 0;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "report", .shortopts = "o:", .longopts = opts, .help = O_HELP, .help_text = help,
+                       .arg = "RESULTS.h5", .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case 'o': out = optarg; break;
         case O_PLOTS: plots_dir = optarg; break;
@@ -425,14 +425,9 @@ int hs_cmd_report(int argc, char **argv)
             else if (!strcmp(optarg, "std")) band_std = 1;
             else s = hs_error_set(HS_ERR_INPUT, "--band '%s': expected minmax or std", optarg);
             break;
-        case O_HELP: fputs(help, stdout); return 0;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "report: unknown or incomplete option '%s' (see headsweep report --help)",
-                             argv[optind - 1]);
         }
     }
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "report: expected exactly one RESULTS.h5 argument (see headsweep report --help)");
+    if (c == HS_CLI_HELP) return 0;
     if (s == HS_OK && !out) s = hs_error_set(HS_ERR_INPUT, "report: -o FILE is required (the HTML page to write)");
     if (s == HS_OK && !no_plots && !hs_plot_have_gnuplot())
         s = hs_error_set(HS_ERR_INPUT, "gnuplot is not installed or not on PATH (install the Debian package "

@@ -28,12 +28,12 @@ int hs_cmd_run(int argc, char **argv)
                                          {"fail-point", 1, 0, O_FAIL},  {"bench-trivial", 0, 0, O_TRIVIAL},
                                          {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
     hs_run_opts o = {NULL, 0, 10, -1, PACKAGE_VERSION, 0};
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "run", .longopts = opts, .help = O_HELP, .help_text = help, .arg = "SWEEP.cfg",
+                       .argc = argc, .argv = argv};
     int c;
     long v;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case O_RESTART: o.restart = 1; break;
         case O_TRIVIAL: o.bench_trivial = 1; break;
@@ -42,14 +42,9 @@ int hs_cmd_run(int argc, char **argv)
             s = hs_parse_long("--fail-point", optarg, 0, 1L << 40, &v);
             o.fail_point = (int)v;
             break;
-        case O_HELP: fputs(help, stdout); return 0;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "run: unknown or incomplete option '%s' (see headsweep run --help)",
-                             argv[optind - 1]);
         }
     }
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "run: expected exactly one SWEEP.cfg argument (see headsweep run --help)");
+    if (c == HS_CLI_HELP) return 0;
     if (s != HS_OK) return hs_cli_report(s);
     o.sweep_path = argv[optind];
     int provided;

@@ -172,21 +172,13 @@ int hs_cmd_status(int argc, char **argv)
     enum { O_FAIL = 256, O_HELP };
     static const struct option opts[] = {{"failures", 1, 0, O_FAIL}, {"help", 0, 0, O_HELP}, {0, 0, 0, 0}};
     long max_fail = 20;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "status", .longopts = opts, .help = O_HELP, .help_text = help, .arg = "RESULTS.h5",
+                       .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == O_HELP) {
-            fputs(help, stdout);
-            return 0;
-        }
+    while ((c = hs_cli_next_option(&p, &s)) > 0)
         if (c == O_FAIL) s = hs_parse_long("--failures", optarg, 0, 1000000, &max_fail);
-        else s = hs_error_set(HS_ERR_INPUT, "status: unknown or incomplete option '%s' (see headsweep status --help)",
-                              argv[optind - 1]);
-    }
-    if (s == HS_OK && optind != argc - 1)
-        s = hs_error_set(HS_ERR_INPUT, "status: expected exactly one RESULTS.h5 argument (see headsweep status --help)");
+    if (c == HS_CLI_HELP) return 0;
     if (s == HS_OK) s = show(argv[optind], max_fail);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

@@ -220,11 +220,11 @@ static hs_status parse_args(int argc, char **argv, submit_opts *o, const char **
         {"mem-per-cpu", 1, 0, O_MEM},    {"grace", 1, 0, O_GRACE},          {"requeue", 0, 0, O_REQUEUE},
         {"max-requeues", 1, 0, O_MAXRQ}, {"dependency", 1, 0, O_DEP},       {"dry-run", 0, 0, O_DRY},
         {"sbatch-arg", 1, 0, O_SARG},    {"help", 0, 0, O_HELP},            {0, 0, 0, 0}};
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "submit", .longopts = opts, .help = O_HELP, .help_text = help, .arg = "SWEEP.cfg",
+                       .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
-    while (s == HS_OK && (c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
         case O_NODES: s = hs_parse_long("--nodes", optarg, 1, 100000, &o->nodes); break;
         case O_NTPN:
@@ -261,16 +261,10 @@ static hs_status parse_args(int argc, char **argv, submit_opts *o, const char **
                 o->extra[o->n_extra++] = optarg;
             }
             break;
-        case O_HELP: *want_help = 1; return HS_OK;
-        default:
-            s = hs_error_set(HS_ERR_INPUT, "submit: unknown or incomplete option '%s' (see headsweep submit --help)",
-                             argv[optind - 1]);
         }
     }
-    if (s != HS_OK) return s;
-    if (optind != argc - 1)
-        return hs_error_set(HS_ERR_INPUT, "submit: expected exactly one SWEEP.cfg argument (see headsweep submit "
-                                          "--help)");
+    *want_help = c == HS_CLI_HELP;
+    if (*want_help || s != HS_OK) return s;
     if (o->max_requeues_given && !o->requeue)
         return hs_error_set(HS_ERR_INPUT, "submit: --max-requeues needs --requeue");
     if (o->time_s > 0 && o->grace >= o->time_s)
@@ -482,10 +476,7 @@ int hs_cmd_submit(int argc, char **argv)
     const char *sweep_path = NULL;
     int want_help = 0;
     hs_status s = parse_args(argc, argv, &o, &sweep_path, &want_help);
-    if (want_help) {
-        fputs(help, stdout);
-        return 0;
-    }
+    if (want_help) return 0; /* printed by the option loop */
     if (s != HS_OK) return hs_cli_report(s);
     if (!o.ntasks_given) {
         const long cores = sysconf(_SC_NPROCESSORS_ONLN);

@@ -144,10 +144,11 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
     o->lr = 1e-3;
     o->wd = 0.01;
     o->clip = 1.0;
-    opterr = 0;
-    optind = 1;
+    hs_cli_parser p = {.name = "train", .longopts = opts, .help = O_HELP, .print_help = print_help,
+                       .args = HS_CLI_NO_ARGS, .argc = argc, .argv = argv};
+    hs_status s = HS_OK;
     int c;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
         const char *a = optarg;
         hs_task_spec *t = &o->task;
         switch (c) {
@@ -175,21 +176,16 @@ static hs_status parse(int argc, char **argv, train_opts *o, int *help_only)
         case O_OUT: o->out = a; break;
         case O_GROUP: o->group = a; break;
         case O_FORCE: o->force = 1; break;
-        case O_HELP: *help_only = 1; return HS_OK;
-        default:
-            if (c >= O_FIELD && c < O_FIELD + nf) {
-                char flag[40];
-                snprintf(flag, sizeof flag, "--%s", field_flag(c - O_FIELD, &fields[c - O_FIELD]));
-                HS_CHECK(set_field(&fields[c - O_FIELD], flag, a, t));
-                break;
-            }
-            return hs_error_set(HS_ERR_INPUT, "train: unknown or incomplete option '%s' (see headsweep train --help)",
-                                argv[optind - 1]);
+        default: { /* a task field (the loop has refused unknown options) */
+            HS_ASSERT(c >= O_FIELD && c < O_FIELD + nf);
+            char flag[40];
+            snprintf(flag, sizeof flag, "--%s", field_flag(c - O_FIELD, &fields[c - O_FIELD]));
+            HS_CHECK(set_field(&fields[c - O_FIELD], flag, a, t));
+        }
         }
     }
-    if (optind < argc)
-        return hs_error_set(HS_ERR_INPUT, "train: unexpected argument '%s' (see headsweep train --help)",
-                            argv[optind]);
+    *help_only = c == HS_CLI_HELP;
+    if (*help_only || s != HS_OK) return s;
     if (!o->out) return hs_error_set(HS_ERR_INPUT, "train: --out FILE.h5 is required");
     if (o->group[0] != '/') return hs_error_set(HS_ERR_INPUT, "train: --group '%s': expected a path starting with /", o->group);
     if (!strcmp(o->task.kind, "synthetic") && !o->task.generator) o->task.generator = "majority";
@@ -312,10 +308,7 @@ int hs_cmd_train(int argc, char **argv)
     int help_only = 0;
     hs_status s = parse(argc, argv, &o, &help_only);
     if (s != HS_OK) return hs_cli_report(s);
-    if (help_only) {
-        print_help();
-        return 0;
-    }
+    if (help_only) return 0; /* printed by the option loop */
     s = run(&o);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }
