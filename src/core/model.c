@@ -103,8 +103,8 @@ hs_status hs_model_create(hs_model **out, const hs_config *cfg)
     HS_CHECK(hs_calloc((void **)&m, 1, sizeof *m, "model"));
     m->cfg = *cfg;
     build_table(m);
-    hs_status s = hs_calloc((void **)&m->params, m->num_params, sizeof(hs_real), "parameters");
-    if (s == HS_OK) s = hs_calloc((void **)&m->grads, m->num_params, sizeof(hs_real), "gradients");
+    hs_status s = hs_calloc_big((void **)&m->params, m->num_params, sizeof(hs_real), "parameters");
+    if (s == HS_OK) s = hs_calloc_big((void **)&m->grads, m->num_params, sizeof(hs_real), "gradients");
     if (s != HS_OK) {
         hs_model_destroy(&m);
         return s;
@@ -155,7 +155,7 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
         return hs_error_set(HS_ERR_INPUT, "batch shape %d x %d: expected B >= 1 and 1 <= T <= seq_len = %d",
                             B, T, m->cfg.seq_len);
     if (m->arena && B <= m->max_B && T <= m->max_T) return HS_OK;
-    hs_free(m->arena);
+    hs_free_big(m->arena);
     m->arena = NULL;
     const size_t L = m->cfg.layers, d = m->cfg.d_model, F = m->cfg.d_ff, H = m->cfg.heads,
                  C = m->cfg.n_out, BT = (size_t)B * T, TT = (size_t)T * T;
@@ -178,7 +178,7 @@ hs_status hs_model_setup_batch(hs_model *m, int B, int T)
     };
     size_t total = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) total += parts[i].n;
-    HS_CHECK(hs_calloc((void **)&m->arena, total, sizeof(hs_real), "activation arena"));
+    HS_CHECK(hs_calloc_big((void **)&m->arena, total, sizeof(hs_real), "activation arena"));
     size_t off = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         *parts[i].ptr = parts[i].n ? m->arena + off : NULL;
@@ -639,9 +639,9 @@ void hs_model_destroy(hs_model **mp)
 {
     if (!mp || !*mp) return;
     hs_model *m = *mp;
-    hs_free(m->params);
-    hs_free(m->grads);
-    hs_free(m->arena);
+    hs_free_big(m->params);
+    hs_free_big(m->grads);
+    hs_free_big(m->arena);
     hs_free(m->layer_off);
     hs_free(m->is_static);
     hs_free(m->static_att);
