@@ -251,6 +251,34 @@ static void test_adamw(void)
     hs_model_destroy(&m);
 }
 
+/* hs_adam_update without decay (the mae gate networks' step), several steps
+ * with a clip factor: equals the formula without the decay term bit for bit,
+ * m and v included. */
+static void test_adam_no_decay(void)
+{
+    enum { N = 1000, STEPS = 5 };
+    static float p[N], g[N], m[N], v[N], rp[N], rm[N], rv[N];
+    hs_rng r;
+    hs_rng_seed(&r, 17);
+    for (int i = 0; i < N; i++) rp[i] = p[i] = (float)hs_rng_normal(&r);
+    for (long t = 1; t <= STEPS; t++) {
+        for (int i = 0; i < N; i++) g[i] = (float)(0.1 * hs_rng_normal(&r));
+        const double lr = 1e-3, gs = 0.37;
+        const hs_adam_coef k = hs_adam_coef_at(lr, 0.9, 0.999, 1e-8, 0, t, gs);
+        hs_adam_update(p, g, m, v, N, &k);
+        const float b1 = 0.9f, b2 = 0.999f, eps = 1e-8f;
+        const float bc1 = (float)(1 - pow(0.9, (double)t)), bc2 = (float)(1 - pow(0.999, (double)t));
+        for (int i = 0; i < N; i++) {
+            const float gk = g[i] * (float)gs;
+            rm[i] = b1 * rm[i] + (1 - b1) * gk;
+            rv[i] = b2 * rv[i] + (1 - b2) * gk * gk;
+            rp[i] -= (float)lr * ((rm[i] / bc1) / (sqrtf(rv[i] / bc2) + eps));
+        }
+    }
+    tap_ok(!memcmp(p, rp, sizeof p) && !memcmp(m, rm, sizeof m) && !memcmp(v, rv, sizeof v) && memcmp(p, g, sizeof p),
+           "Adam without decay (%d steps, clip factor): the formula without the decay term bit for bit", STEPS);
+}
+
 int main(void)
 {
     test_matmul();
@@ -260,5 +288,6 @@ int main(void)
     test_gelu_erf();
     test_gates_only();
     test_adamw();
+    test_adam_no_decay();
     return tap_done();
 }

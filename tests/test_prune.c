@@ -12,36 +12,19 @@
 #include "../src/core/rng.h"
 #include "../src/prune/point.h"
 #include "../src/prune/shrink.h"
+#include "small_models.h"
 #include "tap.h"
 
 /* A small majority model; carrier >= 0: only that head (layer 0) is on
  * during training, so it alone carries the task. */
 static hs_model *trained(hs_task **tp, int L, int H, int carrier, long steps)
 {
-    hs_task_spec ts = {.name = "majority", .kind = "synthetic", .generator = "majority", .seed = 5,
-                       .seq_len = 10, .symbols = 3, .n_train = 4000, .n_prune = 256, .n_test = 512};
-    HS_ASSERT(hs_task_open(tp, &ts) == HS_OK);
-    hs_config cfg = (*tp)->shape;
-    cfg.d_model = 16;
-    cfg.heads = H;
-    cfg.layers = L;
-    cfg.d_ff = 32;
-    hs_model *m;
-    HS_ASSERT(hs_model_create(&m, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(m, 32, cfg.seq_len) == HS_OK);
-    hs_model_init_weights(m, 11);
+    *tp = fx_task("majority", 5, 10, 3, 4000, 256, 512);
+    hs_model *m = fx_model(*tp, 16, H, L, 32, 32, 11);
     if (carrier >= 0)
         for (int i = 0; i < L * H; i++) m->p.gates[i] = i == carrier;
-    hs_adamw_config oc = hs_adamw_defaults(steps);
-    oc.lr = 3e-3;
-    oc.warmup = steps / 10;
-    hs_adamw *o;
-    hs_batch_buf bb;
-    HS_ASSERT(hs_adamw_create(&o, m, &oc) == HS_OK && hs_batch_buf_create(&bb, *tp, 32) == HS_OK);
-    HS_ASSERT(hs_train_task(m, o, *tp, &bb, steps, 0, 0, NULL, NULL) == HS_OK);
+    fx_train(m, *tp, steps, 3e-3, steps / 10, 32);
     for (int i = 0; i < L * H; i++) m->p.gates[i] = 1;
-    hs_batch_buf_free(&bb);
-    hs_adamw_destroy(&o);
     return m;
 }
 

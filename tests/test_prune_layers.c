@@ -27,38 +27,18 @@
 #include "../src/prune/method.h"
 #include "../src/prune/point.h"
 #include "../src/prune/shrink.h"
+#include "small_models.h"
 #include "tap.h"
 
 #define CHECK_OK(x) HS_ASSERT((x) == HS_OK)
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static hs_task *open_task(const char *generator, int T)
-{
-    hs_task_spec ts = {.name = generator, .kind = "synthetic", .generator = generator, .seed = 7,
-                       .seq_len = T, .n_train = 256, .n_prune = 48, .n_test = 48};
-    hs_task *t;
-    CHECK_OK(hs_task_open(&t, &ts));
-    return t;
-}
+static hs_task *open_task(const char *generator, int T) { return fx_task(generator, 7, T, 0, 256, 48, 48); }
 
 /* A model for task t, initialised and then scaled so that attention is far
  * from uniform and layers change the residual noticeably. */
 static hs_model *make_model(const hs_task *t, int d, int H, int L, int B, uint64_t seed)
 {
-    hs_config cfg = t->shape;
-    cfg.d_model = d;
-    cfg.heads = H;
-    cfg.layers = L;
-    cfg.d_ff = 2 * d;
-    hs_model *m;
-    CHECK_OK(hs_model_create(&m, &cfg));
-    hs_model_init_weights(m, hs_key_u64(11, seed));
+    hs_model *m = fx_model(t, d, H, L, 2 * d, B, hs_key_u64(11, seed));
     const struct { int id; float s; } scale[] = {{HS_P_WQ, 40}, {HS_P_WK, 40}, {HS_P_WV, 10}, {HS_P_WO, 10},
                                                   {HS_P_W1, 10}, {HS_P_W2, 10}, {HS_P_TOK_EMB, 20},
                                                   {HS_P_POS_EMB, 20}, {HS_P_OUT_W, 10}};
@@ -66,7 +46,6 @@ static hs_model *make_model(const hs_task *t, int d, int H, int L, int B, uint64
         hs_real *p = m->p.at[scale[i].id];
         for (size_t k = 0; k < m->info[scale[i].id].count; k++) p[k] *= scale[i].s;
     }
-    CHECK_OK(hs_model_setup_batch(m, B, t->shape.seq_len));
     return m;
 }
 

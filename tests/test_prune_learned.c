@@ -28,6 +28,7 @@
 #include "../src/prune/point.h"
 #include "../src/store/results.h"
 #include "../src/sweep/config.h"
+#include "small_models.h"
 #include "tap.h"
 
 #define B 32
@@ -35,27 +36,9 @@
 /* A small majority model (d 16, L 2, H 4) trained for `steps`. */
 static hs_model *trained(hs_task **tp, long steps)
 {
-    hs_task_spec ts = {.name = "majority", .kind = "synthetic", .generator = "majority", .seed = 9,
-                       .seq_len = 10, .symbols = 3, .n_train = 4000, .n_prune = 128, .n_test = 256};
-    HS_ASSERT(hs_task_open(tp, &ts) == HS_OK);
-    hs_config cfg = (*tp)->shape;
-    cfg.d_model = 16;
-    cfg.heads = 4;
-    cfg.layers = 2;
-    cfg.d_ff = 32;
-    hs_model *m;
-    HS_ASSERT(hs_model_create(&m, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(m, B, cfg.seq_len) == HS_OK);
-    hs_model_init_weights(m, 13);
-    hs_adamw_config oc = hs_adamw_defaults(steps);
-    oc.lr = 3e-3;
-    oc.warmup = steps / 10;
-    hs_adamw *o;
-    hs_batch_buf bb;
-    HS_ASSERT(hs_adamw_create(&o, m, &oc) == HS_OK && hs_batch_buf_create(&bb, *tp, B) == HS_OK);
-    HS_ASSERT(hs_train_task(m, o, *tp, &bb, steps, 0, 0, NULL, NULL) == HS_OK);
-    hs_batch_buf_free(&bb);
-    hs_adamw_destroy(&o);
+    *tp = fx_task("majority", 9, 10, 3, 4000, 128, 256);
+    hs_model *m = fx_model(*tp, 16, 4, 2, 32, B, 13);
+    fx_train(m, *tp, steps, 3e-3, steps / 10, B);
     return m;
 }
 

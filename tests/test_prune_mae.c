@@ -20,28 +20,14 @@
 #include "../src/core/rng.h"
 #include "../src/prune/mae.h"
 #include "../src/prune/point.h"
+#include "small_models.h"
 #include "tap.h"
 
-static hs_task *open_task(const char *gen, int T)
-{
-    hs_task_spec ts = {.name = gen, .kind = "synthetic", .generator = gen, .seed = 3, .seq_len = T,
-                       .n_train = 400, .n_prune = 40, .n_test = 60};
-    hs_task *t;
-    HS_ASSERT(hs_task_open(&t, &ts) == HS_OK);
-    return t;
-}
+static hs_task *open_task(const char *gen, int T) { return fx_task(gen, 3, T, 0, 400, 40, 60); }
 
 static hs_model *make_model(const hs_task *t, int d, int H, int L, int B, uint64_t key)
 {
-    hs_config cfg = t->shape;
-    cfg.d_model = d;
-    cfg.heads = H;
-    cfg.layers = L;
-    cfg.d_ff = 2 * d;
-    hs_model *m;
-    HS_ASSERT(hs_model_create(&m, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(m, B, cfg.seq_len) == HS_OK);
-    hs_model_init_weights(m, key);
+    hs_model *m = fx_model(t, d, H, L, 2 * d, B, key);
     /* larger weights than the init, so heads differ visibly */
     hs_rng r;
     hs_rng_seed(&r, key + 1);
@@ -290,16 +276,7 @@ static void test_bcd_and_point(void)
     hs_task *t = open_task("dyck", 10);
     const int H = 4, L = 2, N = L * H;
     hs_model *base = make_model(t, 8, H, L, 20, 5);
-    { /* a briefly trained base, so that heads matter */
-        hs_adamw_config oc = hs_adamw_defaults(300);
-        oc.lr = 3e-3;
-        hs_adamw *o;
-        hs_batch_buf tb;
-        HS_ASSERT(hs_adamw_create(&o, base, &oc) == HS_OK && hs_batch_buf_create(&tb, t, 20) == HS_OK);
-        HS_ASSERT(hs_train_task(base, o, t, &tb, 300, 0, 0, NULL, NULL) == HS_OK);
-        hs_batch_buf_free(&tb);
-        hs_adamw_destroy(&o);
-    }
+    fx_train(base, t, 300, 3e-3, 0, 20); /* a briefly trained base, so that heads matter */
     const hs_method *meth = hs_method_find("mae");
     tap_ok(meth != NULL, "mae is registered");
 

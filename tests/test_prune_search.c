@@ -20,6 +20,7 @@
 #include "../src/core/optim.h"
 #include "../src/core/rng.h"
 #include "../src/prune/point.h"
+#include "small_models.h"
 #include "tap.h"
 
 typedef struct {
@@ -31,40 +32,16 @@ typedef struct {
     double *loss, *metric; /* [2^N], bit h set = head h removed */
 } fixture;
 
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static void fixture_open(fixture *f, int L, int H)
 {
-    hs_task_spec ts = {.name = "majority", .kind = "synthetic", .generator = "majority", .seed = 3,
-                       .seq_len = 12, .symbols = 4, .n_train = 4000, .n_prune = 128, .n_test = 256};
-    HS_ASSERT(hs_task_open(&f->t, &ts) == HS_OK);
-    hs_config cfg = f->t->shape;
-    cfg.d_model = 16;
-    cfg.heads = H;
-    cfg.layers = L;
-    cfg.d_ff = 32;
-    HS_ASSERT(hs_model_create(&f->base, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(f->base, 32, cfg.seq_len) == HS_OK);
-    hs_model_init_weights(f->base, hs_key_str(hs_key_u64(0, (uint64_t)(L * 10 + H)), "init"));
+    f->t = fx_task("majority", 3, 12, 4, 4000, 128, 256);
+    f->base = fx_model(f->t, 16, H, L, 32, 32, hs_key_str(hs_key_u64(0, (uint64_t)(L * 10 + H)), "init"));
     const long steps = 300;
-    hs_adamw_config oc = hs_adamw_defaults(steps);
-    oc.lr = 3e-3;
-    oc.warmup = steps / 10;
-    hs_adamw *o;
-    hs_batch_buf tb;
-    HS_ASSERT(hs_adamw_create(&o, f->base, &oc) == HS_OK && hs_batch_buf_create(&tb, f->t, 32) == HS_OK);
-    HS_ASSERT(hs_train_task(f->base, o, f->t, &tb, steps, 0, 0, NULL, NULL) == HS_OK);
-    hs_batch_buf_free(&tb);
-    hs_adamw_destroy(&o);
+    fx_train(f->base, f->t, steps, 3e-3, steps / 10, 32);
 
     f->N = L * H;
     HS_ASSERT(hs_model_clone(&f->em, f->base) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(f->em, 64, cfg.seq_len) == HS_OK);
+    HS_ASSERT(hs_model_setup_batch(f->em, 64, f->t->shape.seq_len) == HS_OK);
     HS_ASSERT(hs_batch_buf_create(&f->bb, f->t, 64) == HS_OK);
     const int M = 1 << f->N;
     f->loss = calloc((size_t)M, sizeof(double));

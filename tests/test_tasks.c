@@ -18,18 +18,12 @@
 #include "../src/core/rng.h"
 #include "../src/prune/eval.h"
 #include "../src/tasks/task.h"
+#include "small_models.h"
 #include "tap.h"
 
 static const char *const split_names[HS_NUM_SPLITS] = {"train", "prune", "test"};
 static const char *const all_generators[] = {"copy", "reverse", "sort", "induction", "dyck", "majority"};
 enum { NUM_GENERATORS = 6 };
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static hs_task_spec base_spec(const char *generator, uint64_t seed)
 {
@@ -486,32 +480,18 @@ static void learn(const learn_spec *ls)
     sp.n_test = 1000;
     hs_task *t = open_ok(&sp);
     HS_ASSERT(t);
-    hs_config cfg = t->shape;
-    cfg.d_model = ls->d;
-    cfg.heads = ls->H;
-    cfg.layers = ls->L;
-    cfg.d_ff = 4 * ls->d;
-    hs_model *m;
-    HS_ASSERT(hs_model_create(&m, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(m, ls->B, cfg.seq_len) == HS_OK);
-    hs_model_init_weights(m, hs_key_str(hs_key_u64(0, 1), "init"));
-    hs_adamw_config oc = hs_adamw_defaults(ls->steps);
-    oc.lr = ls->lr;
-    oc.warmup = ls->steps / 10;
-    hs_adamw *o;
-    HS_ASSERT(hs_adamw_create(&o, m, &oc) == HS_OK);
+    hs_model *m = fx_model(t, ls->d, ls->H, ls->L, 4 * ls->d, ls->B, hs_key_str(hs_key_u64(0, 1), "init"));
+    fx_train(m, t, ls->steps, ls->lr, ls->steps / 10, ls->B);
     hs_batch_buf bb;
     HS_ASSERT(hs_batch_buf_create(&bb, t, ls->B) == HS_OK);
     hs_eval_result ev = {0};
-    const int ok = hs_train_task(m, o, t, &bb, ls->steps, 0, 0, NULL, NULL) == HS_OK &&
-                   hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev) == HS_OK;
+    const int ok = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev) == HS_OK;
     tap_ok(ok && ev.metric >= ls->threshold,
            "%s learns: test %s %.3f >= %.2f (chance %s) with d %d, %d heads, %d layers, T %d, %ld steps of %d "
            "(%.1f s)",
            ls->g, hs_metric_name(t->metric), ev.metric, ls->threshold, ls->chance, ls->d, ls->H, ls->L, ls->T,
            ls->steps, ls->B, seconds() - t0);
     hs_batch_buf_free(&bb);
-    hs_adamw_destroy(&o);
     hs_model_destroy(&m);
     hs_task_destroy(&t);
 }

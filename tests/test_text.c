@@ -1,5 +1,6 @@
-/* test_text.c — the shared UTF-8 validator and mkdir -p (src/core/text.c),
- * which error messages, tables, plots, the runner and submit all use. */
+/* test_text.c — the shared UTF-8 validator, mkdir -p and growable string
+ * buffer (src/core/text.c), which error messages, tables, plots, the runner,
+ * the sweep's canonical text and submit use. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -7,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/core/alloc.h"
 #include "../src/core/error.h"
 #include "../src/core/text.h"
 #include "tap.h"
@@ -65,9 +67,40 @@ static void mkdir_p(void)
     if (system(cmd) != 0) tap_ok(0, "cleanup");
 }
 
+/* The growable string buffer: exact text across several doublings, and an
+ * allocation failure (the fault-injection hook) keeps the text so far, makes
+ * later appends no-ops and names the buffer. */
+static void strbuf(void)
+{
+    hs_strbuf b = {.what = "test text"};
+    char *want = malloc(20001);
+    size_t n = 0;
+    for (int i = 0; n < 20000 - 16; i++) {
+        hs_strbuf_printf(&b, "%d,", i);
+        n += (size_t)sprintf(want + n, "%d,", i);
+    }
+    tap_ok(b.st == HS_OK && b.len == n && !strcmp(b.s, want) && b.cap == 32768,
+           "strbuf: %zu bytes appended exactly, capacity 4096 doubled to %zu", b.len, b.cap);
+    hs_strbuf_free(&b);
+    tap_ok(b.s == NULL && b.len == 0 && b.cap == 0, "strbuf: free empties it");
+
+    hs_strbuf_printf(&b, "%s", "kept");
+    hs_alloc_fail_after(1);
+    hs_strbuf_printf(&b, "%5000s", "x"); /* needs a larger buffer: that allocation fails */
+    hs_alloc_fail_after(0);
+    hs_strbuf_printf(&b, "more");
+    tap_ok(b.st == HS_ERR_NOMEM && !strcmp(b.s, "kept") && b.len == 4 && strstr(hs_error_message(), "test text"),
+           "strbuf: a failed allocation keeps \"%s\", stops appending, names the buffer: %s", b.s,
+           hs_error_message());
+    hs_error_clear();
+    hs_strbuf_free(&b);
+    free(want);
+}
+
 int main(void)
 {
     utf8();
     mkdir_p();
+    strbuf();
     return tap_done();
 }

@@ -12,6 +12,7 @@
 #include "../src/core/rng.h"
 #include "../src/prune/eval.h"
 #include "../src/tasks/task.h"
+#include "small_models.h"
 #include "tap.h"
 
 typedef struct {
@@ -24,42 +25,17 @@ typedef struct {
 /* Trains per spec with seed; returns the test metric; *out keeps the model. */
 static double train(const run_spec *sp, long seed, hs_model **out)
 {
-    hs_task_spec ts = {.name = sp->generator, .kind = "synthetic", .generator = sp->generator,
-                       .seed = (uint64_t)seed, .seq_len = sp->T, .symbols = sp->symbols,
-                       .n_train = 8000, .n_prune = 256, .n_test = 512};
-    hs_task *t;
-    HS_ASSERT(hs_task_open(&t, &ts) == HS_OK);
-    hs_config cfg = t->shape;
-    cfg.d_model = sp->d;
-    cfg.heads = sp->H;
-    cfg.layers = sp->L;
-    cfg.d_ff = 4 * sp->d;
-    hs_model *m;
-    HS_ASSERT(hs_model_create(&m, &cfg) == HS_OK);
-    HS_ASSERT(hs_model_setup_batch(m, sp->B, sp->T) == HS_OK);
-    hs_model_init_weights(m, hs_key_str(hs_key_u64(0, (uint64_t)seed), "init"));
-    hs_adamw_config oc = hs_adamw_defaults(sp->steps);
-    oc.lr = sp->lr;
-    oc.warmup = sp->steps / 10;
-    hs_adamw *o;
-    HS_ASSERT(hs_adamw_create(&o, m, &oc) == HS_OK);
+    hs_task *t = fx_task(sp->generator, (uint64_t)seed, sp->T, sp->symbols, 8000, 256, 512);
+    hs_model *m = fx_model(t, sp->d, sp->H, sp->L, 4 * sp->d, sp->B, hs_key_str(hs_key_u64(0, (uint64_t)seed), "init"));
+    fx_train(m, t, sp->steps, sp->lr, sp->steps / 10, sp->B);
     hs_batch_buf bb;
     HS_ASSERT(hs_batch_buf_create(&bb, t, sp->B) == HS_OK);
-    HS_ASSERT(hs_train_task(m, o, t, &bb, sp->steps, 0, 0, NULL, NULL) == HS_OK);
     hs_eval_result ev;
     HS_ASSERT(hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev) == HS_OK);
     hs_batch_buf_free(&bb);
-    hs_adamw_destroy(&o);
     hs_task_destroy(&t);
     *out = m;
     return ev.metric;
-}
-
-static double seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 int main(void)

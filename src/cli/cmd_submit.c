@@ -21,7 +21,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +64,7 @@ static const char help[] =
     "exit status: 0 submitted (or printed), 2 bad input (sweep file or options), 1 sbatch\n"
     "failed or could not be started.\n";
 
-enum { MAX_EXTRA = 64, SCRIPT_CAP = 1 << 16 };
+enum { MAX_EXTRA = 64 };
 
 typedef struct {
     long nodes, ntasks_per_node, grace, max_requeues;
@@ -76,39 +75,15 @@ typedef struct {
     long time_s; /* --time in seconds, 0 = not given or unlimited */
 } submit_opts;
 
-/* ---- a bounded text buffer ------------------------------------------------ */
-
-typedef struct {
-    char *p;
-    size_t n, cap;
-    int overflow;
-} text;
-
-static void put(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(text *t, const char *fmt, ...)
-{
-    if (t->overflow) return;
-    va_list ap;
-    va_start(ap, fmt);
-    const int k = vsnprintf(t->p + t->n, t->cap - t->n, fmt, ap);
-    va_end(ap);
-    if (k < 0 || (size_t)k >= t->cap - t->n) {
-        t->overflow = 1;
-        t->p[t->n] = 0;
-        return;
-    }
-    t->n += (size_t)k;
-}
-
 /* A bash word for s: '...' with each ' written as '\''. */
-static void put_quoted(text *t, const char *s)
+static void put_quoted(hs_strbuf *t, const char *s)
 {
-    put(t, "'");
+    hs_strbuf_printf(t, "'");
     for (const char *c = s; *c; c++) {
-        if (*c == '\'') put(t, "'\\''");
-        else put(t, "%c", *c);
+        if (*c == '\'') hs_strbuf_printf(t, "'\\''");
+        else hs_strbuf_printf(t, "%c", *c);
     }
-    put(t, "'");
+    hs_strbuf_printf(t, "'");
 }
 
 /* ---- option checks ---------------------------------------------------------- */
@@ -323,87 +298,92 @@ static hs_status make_paths(const char *sweep_path, const hs_sweep *sw, paths *P
     return HS_OK;
 }
 
-static void write_script(text *t, const submit_opts *o, const hs_sweep *sw, const paths *P)
+static void write_script(hs_strbuf *t, const submit_opts *o, const hs_sweep *sw, const paths *P)
 {
     const long ranks = o->nodes * o->ntasks_per_node;
-    put(t, "#!/bin/bash\n");
-    put(t, "# Slurm batch script of sweep %s, written by `headsweep submit` (headsweep %s).\n", sw->name,
-        PACKAGE_VERSION);
-    put(t, "# %ld base jobs and %ld points on %ld MPI ranks (rank 0 coordinates, the others compute).\n",
-        sw->n_bases, sw->n_points, ranks);
-    put(t, "# `sbatch %s` submits it again: the sweep resumes, done points are never recomputed.\n", P->script);
-    put(t, "#SBATCH --job-name=%s\n", o->job_name ? o->job_name : sw->name);
-    put(t, "#SBATCH --nodes=%ld\n", o->nodes);
-    put(t, "#SBATCH --ntasks-per-node=%ld\n", o->ntasks_per_node);
-    put(t, "#SBATCH --cpus-per-task=1\n");
-    if (o->time) put(t, "#SBATCH --time=%s\n", o->time);
-    if (o->partition) put(t, "#SBATCH --partition=%s\n", o->partition);
-    if (o->account) put(t, "#SBATCH --account=%s\n", o->account);
-    if (o->mem) put(t, "#SBATCH --mem-per-cpu=%s\n", o->mem);
-    put(t, "#SBATCH --signal=B:USR1@%ld\n", o->grace);
-    if (o->requeue) put(t, "#SBATCH --requeue\n");
-    if (o->dependency) put(t, "#SBATCH --dependency=%s\n", o->dependency);
-    put(t, "#SBATCH --chdir=%s\n", P->cwd);
-    put(t, "#SBATCH --output=%s\n", P->log);
-    put(t, "#SBATCH --open-mode=append\n");
-    for (int i = 0; i < o->n_extra; i++) put(t, "#SBATCH %s\n", o->extra[i]);
-    put(t, "\n");
-    put(t, "# one rank per core: OpenBLAS must not start threads of its own\n");
-    put(t, "export OPENBLAS_NUM_THREADS=1\n");
-    put(t, "headsweep=");
+    hs_strbuf_printf(t, "#!/bin/bash\n");
+    hs_strbuf_printf(t, "# Slurm batch script of sweep %s, written by `headsweep submit` (headsweep %s).\n", sw->name,
+                     PACKAGE_VERSION);
+    hs_strbuf_printf(t, "# %ld base jobs and %ld points on %ld MPI ranks (rank 0 coordinates, the others compute).\n",
+                     sw->n_bases, sw->n_points, ranks);
+    hs_strbuf_printf(t, "# `sbatch %s` submits it again: the sweep resumes, done points are never recomputed.\n",
+                     P->script);
+    hs_strbuf_printf(t, "#SBATCH --job-name=%s\n", o->job_name ? o->job_name : sw->name);
+    hs_strbuf_printf(t, "#SBATCH --nodes=%ld\n", o->nodes);
+    hs_strbuf_printf(t, "#SBATCH --ntasks-per-node=%ld\n", o->ntasks_per_node);
+    hs_strbuf_printf(t, "#SBATCH --cpus-per-task=1\n");
+    if (o->time) hs_strbuf_printf(t, "#SBATCH --time=%s\n", o->time);
+    if (o->partition) hs_strbuf_printf(t, "#SBATCH --partition=%s\n", o->partition);
+    if (o->account) hs_strbuf_printf(t, "#SBATCH --account=%s\n", o->account);
+    if (o->mem) hs_strbuf_printf(t, "#SBATCH --mem-per-cpu=%s\n", o->mem);
+    hs_strbuf_printf(t, "#SBATCH --signal=B:USR1@%ld\n", o->grace);
+    if (o->requeue) hs_strbuf_printf(t, "#SBATCH --requeue\n");
+    if (o->dependency) hs_strbuf_printf(t, "#SBATCH --dependency=%s\n", o->dependency);
+    hs_strbuf_printf(t, "#SBATCH --chdir=%s\n", P->cwd);
+    hs_strbuf_printf(t, "#SBATCH --output=%s\n", P->log);
+    hs_strbuf_printf(t, "#SBATCH --open-mode=append\n");
+    for (int i = 0; i < o->n_extra; i++) hs_strbuf_printf(t, "#SBATCH %s\n", o->extra[i]);
+    hs_strbuf_printf(t, "\n");
+    hs_strbuf_printf(t, "# one rank per core: OpenBLAS must not start threads of its own\n");
+    hs_strbuf_printf(t, "export OPENBLAS_NUM_THREADS=1\n");
+    hs_strbuf_printf(t, "headsweep=");
     put_quoted(t, P->exe);
-    put(t, "\nsweep=");
+    hs_strbuf_printf(t, "\nsweep=");
     put_quoted(t, P->sweep);
-    put(t, "\nresults=");
+    hs_strbuf_printf(t, "\nresults=");
     put_quoted(t, P->output);
-    put(t, "\nscript=");
+    hs_strbuf_printf(t, "\nscript=");
     put_quoted(t, P->script);
-    put(t, "\nrequeue=%d        # 1: requeue the job after an early stop (mpirun status 3)\n", o->requeue);
-    put(t, "max_requeues=%ld   # ... while SLURM_RESTART_COUNT is below this\n", o->max_requeues);
-    put(t, "restarts=${SLURM_RESTART_COUNT:-0}\n");
-    put(t, "say() { echo \"[headsweep-job $(date '+%%F %%T')] $*\"; }\n");
-    put(t, "say \"job $SLURM_JOB_ID (restart $restarts): $SLURM_NTASKS ranks on $SLURM_JOB_NODELIST\"\n");
-    put(t, "if ! command -v mpirun >/dev/null 2>&1; then\n"
-           "    say \"error: mpirun is not on PATH (install Open MPI, or load its module); nothing was run\"\n"
-           "    exit 1\n"
-           "fi\n\n");
-    put(t, "# Slurm signals this shell (B:) --grace s before the time limit. Pass USR1 on to mpirun,\n"
-           "# which passes it to every rank: rank 0 stops handing out work, waits run.grace s for\n"
-           "# points in flight, closes the results file and ends mpirun with status 3.\n");
-    put(t, "usr1=0\n");
-    put(t, "trap 'usr1=1' USR1\n");
-    put(t, "rc=3\n");
-    put(t, "if [ \"$usr1\" = 0 ]; then\n");
-    put(t, "    mpirun -np \"$SLURM_NTASKS\" -x OPENBLAS_NUM_THREADS \"$headsweep\" run \"$sweep\" "
-           "--progress-every 60 &\n");
-    put(t, "    pid=$!\n");
-    put(t, "    trap 'usr1=1; kill -USR1 \"$pid\" 2>/dev/null' USR1\n");
-    put(t, "    [ \"$usr1\" = 1 ] && kill -USR1 \"$pid\" 2>/dev/null  # came while mpirun was starting\n");
-    put(t, "    # wait returns early (status > 128) when a trapped signal arrives: wait until mpirun exits\n");
-    put(t, "    while :; do\n");
-    put(t, "        wait \"$pid\"\n");
-    put(t, "        rc=$?\n");
-    put(t, "        [ \"$rc\" -le 128 ] && break\n");
-    put(t, "        kill -0 \"$pid\" 2>/dev/null && continue\n");
-    put(t, "        wait \"$pid\" 2>/dev/null; r=$?; [ \"$r\" != 127 ] && rc=$r  # it exited meanwhile\n");
-    put(t, "        break\n");
-    put(t, "    done\n");
-    put(t, "fi\n");
-    put(t, "trap '' USR1\n");
-    put(t, "say \"mpirun exited with status $rc\"\n\n");
-    put(t, "case $rc in\n");
-    put(t, "0)  say \"sweep finished; see: headsweep status $results\" ;;\n");
-    put(t, "3)  # stopped early; the results file is consistent. scontrol requeue kills this job at\n"
-           "    # once, so it comes only now that mpirun has exited.\n");
-    put(t, "    if [ \"$requeue\" = 1 ] && [ \"$restarts\" -lt \"$max_requeues\" ]; then\n");
-    put(t, "        say \"stopped early: requeueing (restart $((restarts + 1)) of at most $max_requeues)\"\n");
-    put(t, "        scontrol requeue \"$SLURM_JOB_ID\" && exit 3\n");
-    put(t, "        say \"scontrol requeue failed\"\n");
-    put(t, "    fi\n");
-    put(t, "    say \"stopped early; resume with: sbatch $script   (or: mpirun headsweep run $sweep)\" ;;\n");
-    put(t, "*)  say \"headsweep failed (status $rc); once fixed, resume with: sbatch $script\" ;;\n");
-    put(t, "esac\n");
-    put(t, "exit \"$rc\"\n");
+    hs_strbuf_printf(t, "\nrequeue=%d        # 1: requeue the job after an early stop (mpirun status 3)\n", o->requeue);
+    hs_strbuf_printf(t, "max_requeues=%ld   # ... while SLURM_RESTART_COUNT is below this\n", o->max_requeues);
+    hs_strbuf_printf(t, "restarts=${SLURM_RESTART_COUNT:-0}\n");
+    hs_strbuf_printf(t, "say() { echo \"[headsweep-job $(date '+%%F %%T')] $*\"; }\n");
+    hs_strbuf_printf(t, "say \"job $SLURM_JOB_ID (restart $restarts): $SLURM_NTASKS ranks on $SLURM_JOB_NODELIST\"\n");
+    hs_strbuf_printf(t, "if ! command -v mpirun >/dev/null 2>&1; then\n"
+                     "    say \"error: mpirun is not on PATH (install Open MPI, or load its module); "
+                     "nothing was run\"\n"
+                     "    exit 1\n"
+                     "fi\n\n");
+    hs_strbuf_printf(t, "# Slurm signals this shell (B:) --grace s before the time limit. Pass USR1 on to mpirun,\n"
+                     "# which passes it to every rank: rank 0 stops handing out work, waits run.grace s for\n"
+                     "# points in flight, closes the results file and ends mpirun with status 3.\n");
+    hs_strbuf_printf(t, "usr1=0\n");
+    hs_strbuf_printf(t, "trap 'usr1=1' USR1\n");
+    hs_strbuf_printf(t, "rc=3\n");
+    hs_strbuf_printf(t, "if [ \"$usr1\" = 0 ]; then\n");
+    hs_strbuf_printf(t, "    mpirun -np \"$SLURM_NTASKS\" -x OPENBLAS_NUM_THREADS \"$headsweep\" run \"$sweep\" "
+                     "--progress-every 60 &\n");
+    hs_strbuf_printf(t, "    pid=$!\n");
+    hs_strbuf_printf(t, "    trap 'usr1=1; kill -USR1 \"$pid\" 2>/dev/null' USR1\n");
+    hs_strbuf_printf(t, "    [ \"$usr1\" = 1 ] && kill -USR1 \"$pid\" 2>/dev/null  # came while mpirun was starting\n");
+    hs_strbuf_printf(t, "    # wait returns early (status > 128) when a trapped signal arrives: wait until mpirun "
+                     "exits\n");
+    hs_strbuf_printf(t, "    while :; do\n");
+    hs_strbuf_printf(t, "        wait \"$pid\"\n");
+    hs_strbuf_printf(t, "        rc=$?\n");
+    hs_strbuf_printf(t, "        [ \"$rc\" -le 128 ] && break\n");
+    hs_strbuf_printf(t, "        kill -0 \"$pid\" 2>/dev/null && continue\n");
+    hs_strbuf_printf(t, "        wait \"$pid\" 2>/dev/null; r=$?; [ \"$r\" != 127 ] && rc=$r  # it exited meanwhile\n");
+    hs_strbuf_printf(t, "        break\n");
+    hs_strbuf_printf(t, "    done\n");
+    hs_strbuf_printf(t, "fi\n");
+    hs_strbuf_printf(t, "trap '' USR1\n");
+    hs_strbuf_printf(t, "say \"mpirun exited with status $rc\"\n\n");
+    hs_strbuf_printf(t, "case $rc in\n");
+    hs_strbuf_printf(t, "0)  say \"sweep finished; see: headsweep status $results\" ;;\n");
+    hs_strbuf_printf(t, "3)  # stopped early; the results file is consistent. scontrol requeue kills this job at\n"
+                     "    # once, so it comes only now that mpirun has exited.\n");
+    hs_strbuf_printf(t, "    if [ \"$requeue\" = 1 ] && [ \"$restarts\" -lt \"$max_requeues\" ]; then\n");
+    hs_strbuf_printf(t, "        say \"stopped early: requeueing (restart $((restarts + 1)) of at most "
+                     "$max_requeues)\"\n");
+    hs_strbuf_printf(t, "        scontrol requeue \"$SLURM_JOB_ID\" && exit 3\n");
+    hs_strbuf_printf(t, "        say \"scontrol requeue failed\"\n");
+    hs_strbuf_printf(t, "    fi\n");
+    hs_strbuf_printf(t, "    say \"stopped early; resume with: sbatch $script   (or: mpirun headsweep run "
+                     "$sweep)\" ;;\n");
+    hs_strbuf_printf(t, "*)  say \"headsweep failed (status $rc); once fixed, resume with: sbatch $script\" ;;\n");
+    hs_strbuf_printf(t, "esac\n");
+    hs_strbuf_printf(t, "exit \"$rc\"\n");
 }
 
 /* ---- sbatch ------------------------------------------------------------------------- */
@@ -451,13 +431,13 @@ static hs_status sbatch(const char *script, char *out, size_t n)
 }
 
 /* Writes the script to path (through a temporary file), mode 0755. */
-static hs_status save(const char *path, const text *t)
+static hs_status save(const char *path, const hs_strbuf *t)
 {
     char tmp[PATH_MAX + 64];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "w");
     if (!f) return hs_error_set(HS_ERR_IO, "submit: cannot write %s: %s", tmp, strerror(errno));
-    const int bad = fwrite(t->p, 1, t->n, f) != t->n;
+    const int bad = fwrite(t->s, 1, t->len, f) != t->len;
     if (fclose(f) != 0 || bad || chmod(tmp, 0755) != 0 || rename(tmp, path) != 0) {
         const int e = errno;
         unlink(tmp);
@@ -488,14 +468,12 @@ int hs_cmd_submit(int argc, char **argv)
     hs_sweep sw;
     s = hs_sweep_load(sweep_path, &sw);
     paths *P = NULL;
-    text t = {0};
+    hs_strbuf t = {.what = "batch script"};
     if (s == HS_OK) s = hs_calloc((void **)&P, 1, sizeof *P, "paths");
     if (s == HS_OK) s = make_paths(sweep_path, &sw, P);
-    if (s == HS_OK) s = hs_calloc((void **)&t.p, SCRIPT_CAP, 1, "batch script");
     if (s == HS_OK) {
-        t.cap = SCRIPT_CAP;
         write_script(&t, &o, &sw, P);
-        if (t.overflow) s = hs_error_set(HS_ERR_INPUT, "submit: the batch script would exceed %d bytes", SCRIPT_CAP);
+        s = t.st;
     }
     if (s != HS_OK) goto out;
 
@@ -515,7 +493,7 @@ int hs_cmd_submit(int argc, char **argv)
                 sw.grace, o.grace);
 
     if (o.dry_run) {
-        fputs(t.p, stdout);
+        fputs(t.s, stdout);
         goto out;
     }
     s = make_parent(P->script);
@@ -530,7 +508,7 @@ int hs_cmd_submit(int argc, char **argv)
         printf("  watch:  headsweep status %s\n", P->output);
     }
 out:
-    hs_free(t.p);
+    hs_strbuf_free(&t);
     hs_free(P);
     hs_sweep_free(&sw);
     return s == HS_OK ? 0 : hs_cli_report(s);

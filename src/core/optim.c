@@ -51,16 +51,26 @@ HS_SIMD_CLONES static double sum_sq(const hs_real *g, size_t n)
     return (a[0] + a[1]) + (a[2] + a[3]);
 }
 
-HS_SIMD_CLONES static void update(hs_real *restrict p, const hs_real *restrict g, hs_real *restrict mm,
-                                  hs_real *restrict vv, size_t n, hs_real gscale, hs_real b1, hs_real b2,
-                                  hs_real bc1, hs_real bc2, hs_real eps, hs_real lr_r, hs_real wd)
+hs_adam_coef hs_adam_coef_at(double lr, double beta1, double beta2, double eps, double wd, long t,
+                             double gscale)
 {
-    for (size_t k = 0; k < n; k++) {
-        hs_real gk = g[k] * gscale;
-        mm[k] = b1 * mm[k] + (1 - b1) * gk;
-        vv[k] = b2 * vv[k] + (1 - b2) * gk * gk;
-        hs_real mhat = mm[k] / bc1, vhat = vv[k] / bc2;
-        p[k] -= lr_r * (mhat / (sqrt(vhat) + eps) + wd * p[k]);
+    hs_adam_coef k = {(hs_real)gscale, (hs_real)beta1, (hs_real)beta2, (hs_real)(1 - pow(beta1, (double)t)),
+                      (hs_real)(1 - pow(beta2, (double)t)), (hs_real)eps, (hs_real)lr, (hs_real)wd};
+    return k;
+}
+
+HS_SIMD_CLONES void hs_adam_update(hs_real *restrict p, const hs_real *restrict g, hs_real *restrict mm,
+                                   hs_real *restrict vv, size_t n, const hs_adam_coef *k)
+{
+    /* locals: p may alias k's fields as far as the compiler knows */
+    const hs_real gscale = k->gscale, b1 = k->b1, b2 = k->b2, bc1 = k->bc1, bc2 = k->bc2, eps = k->eps,
+                  lr_r = k->lr, wd = k->wd;
+    for (size_t i = 0; i < n; i++) {
+        hs_real gk = g[i] * gscale;
+        mm[i] = b1 * mm[i] + (1 - b1) * gk;
+        vv[i] = b2 * vv[i] + (1 - b2) * gk * gk;
+        hs_real mhat = mm[i] / bc1, vhat = vv[i] / bc2;
+        p[i] -= lr_r * (mhat / (sqrt(vhat) + eps) + wd * p[i]);
     }
 }
 
@@ -84,19 +94,15 @@ double hs_adamw_step(hs_adamw *o, hs_model *m)
     const double norm = sqrt(sq);
     if (!isfinite(norm)) return norm; /* caller reports divergence; parameters untouched */
     if (any && hs_adamw_reserve(o) != HS_OK) return NAN; /* the pending error names the buffer */
-    const hs_real gscale = (o->c.clip > 0 && norm > o->c.clip) ? (hs_real)(o->c.clip / norm) : 1;
+    const double gscale = (o->c.clip > 0 && norm > o->c.clip) ? o->c.clip / norm : 1;
     const double lr = hs_adamw_lr(&o->c, o->t);
     o->t++;
-    const hs_real b1 = (hs_real)o->c.beta1, b2 = (hs_real)o->c.beta2, eps = (hs_real)o->c.eps;
-    const hs_real bc1 = (hs_real)(1 - pow(o->c.beta1, (double)o->t));
-    const hs_real bc2 = (hs_real)(1 - pow(o->c.beta2, (double)o->t));
-    const hs_real lr_r = (hs_real)lr;
+    hs_adam_coef k = hs_adam_coef_at(lr, o->c.beta1, o->c.beta2, o->c.eps, 0, o->t, gscale);
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         const hs_tensor_info *ti = &m->info[i];
         if (!ti->trained || !ti->count) continue;
-        const hs_real wd = ti->decay ? (hs_real)o->c.weight_decay : 0;
-        update(m->p.at[i], m->g.at[i], o->m + ti->offset, o->v + ti->offset, ti->count, gscale, b1, b2, bc1,
-               bc2, eps, lr_r, wd);
+        k.wd = ti->decay ? (hs_real)o->c.weight_decay : 0;
+        hs_adam_update(m->p.at[i], m->g.at[i], o->m + ti->offset, o->v + ti->offset, ti->count, &k);
     }
     return norm;
 }

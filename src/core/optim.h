@@ -47,6 +47,24 @@ double hs_adamw_step(hs_adamw *o, hs_model *m);
 
 void hs_adamw_destroy(hs_adamw **o);
 
+/* The coefficients of one Adam(W) update, in hs_real: gradient scale (the
+ * clip factor), betas, bias corrections 1 − β^t, eps, rate, decoupled decay. */
+typedef struct {
+    hs_real gscale, b1, b2, bc1, bc2, eps, lr, wd;
+} hs_adam_coef;
+
+/* The coefficients of step t (1-based) at rate lr with gradient scale gscale;
+ * wd is the decoupled weight decay (0: plain Adam). */
+hs_adam_coef hs_adam_coef_at(double lr, double beta1, double beta2, double eps, double wd, long t,
+                             double gscale);
+
+/* The one Adam update of the code base (hs_adamw_step per tensor, the mae
+ * gate networks): for each of the n elements, with g' = gscale·g,
+ *   m ← β1·m + (1 − β1)·g',  v ← β2·v + (1 − β2)·g'²,
+ *   p ← p − lr·((m / bc1) / (√(v / bc2) + eps) + wd·p).
+ * The same operations in the same order on every path (bit-identical). */
+void hs_adam_update(hs_real *p, const hs_real *g, hs_real *m, hs_real *v, size_t n, const hs_adam_coef *k);
+
 /* One training step on batch b: zero_grad, forward, backward, update.
  * *loss receives the batch loss. A non-finite loss or gradient norm returns
  * HS_ERR_NUMERIC (naming the step) and leaves the parameters as they were. */

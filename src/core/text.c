@@ -1,8 +1,13 @@
-/* text.c — UTF-8 validation and mkdir -p (see text.h). */
+/* text.c — UTF-8 validation, mkdir -p and the growable string buffer (see text.h). */
 #include "text.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
+
+#include "alloc.h"
 
 int hs_utf8_len(const unsigned char *s)
 {
@@ -34,4 +39,36 @@ int hs_mkdir_p(char *dir)
         }
         if (!c) return 0;
     }
+}
+
+void hs_strbuf_printf(hs_strbuf *b, const char *fmt, ...)
+{
+    if (b->st != HS_OK) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (b->len + (size_t)n + 1 > cap) cap *= 2;
+        char *s;
+        b->st = hs_calloc((void **)&s, cap, 1, b->what ? b->what : "text buffer");
+        if (b->st != HS_OK) return;
+        if (b->len) memcpy(s, b->s, b->len);
+        hs_free(b->s);
+        b->s = s;
+        b->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void hs_strbuf_free(hs_strbuf *b)
+{
+    hs_free(b->s);
+    b->s = NULL;
+    b->len = b->cap = 0;
+    b->st = HS_OK;
 }

@@ -126,7 +126,10 @@ typedef struct {
     double m, v;
 } adam_moments;
 
-/* One Adam update of x by gradient g (t = 1-based step); returns the step taken. */
+/* One Adam update of x by gradient g (t = 1-based step); returns the step taken.
+ * Not core/optim.h's hs_adam_update: this one is in double, weighs by the
+ * literals 0.1/0.001 (not 1 − β, which round differently) and rounds lr·m̂
+ * before the division; sharing that kernel would change every l0 result. */
 static double adam(adam_moments *s, double g, double lr, long t)
 {
     s->m = 0.9 * s->m + 0.1 * g;

@@ -317,17 +317,11 @@ double hs_mae_adam_step(hs_mae *g, double lr, double clip)
     for (size_t i = 0; i < g->n_phi; i++) sq += (double)g->dphi[i] * g->dphi[i];
     const double norm = sqrt(sq);
     if (!isfinite(norm)) return norm;
-    const hs_real gs = (hs_real)(clip > 0 && norm > clip ? clip / norm : 1);
+    const double gs = clip > 0 && norm > clip ? clip / norm : 1;
     g->adam_t++;
-    const hs_real b1 = (hs_real)0.9, b2 = (hs_real)0.999, eps = (hs_real)1e-8;
-    const hs_real bc1 = (hs_real)(1 - pow(0.9, (double)g->adam_t));
-    const hs_real bc2 = (hs_real)(1 - pow(0.999, (double)g->adam_t));
-    for (size_t i = 0; i < g->n_phi; i++) {
-        const hs_real gk = g->dphi[i] * gs;
-        g->adam_m[i] = b1 * g->adam_m[i] + (1 - b1) * gk;
-        g->adam_v[i] = b2 * g->adam_v[i] + (1 - b2) * gk * gk;
-        g->phi[i] -= (hs_real)lr * ((g->adam_m[i] / bc1) / (sqrt(g->adam_v[i] / bc2) + eps));
-    }
+    /* wd 0: the decay term adds 0·φ, which leaves every finite φ's bits as they were */
+    const hs_adam_coef k = hs_adam_coef_at(lr, 0.9, 0.999, 1e-8, 0, g->adam_t, gs);
+    hs_adam_update(g->phi, g->dphi, g->adam_m, g->adam_v, g->n_phi, &k);
     return norm;
 }
 

@@ -80,8 +80,9 @@ int hs_mae_span(const hs_mae *g, const hs_batch *b, int example);
 void hs_mae_weights(hs_mae *g, int l, const hs_batch *b, const hs_real *res_in, int example,
                     hs_real *w);
 
-/* One Adam step on φ from dphi (β 0.9/0.999, eps 1e-8, no decay), its global
- * norm clipped to clip (≤ 0: none). Returns the norm before clipping. */
+/* One Adam step on φ from dphi (hs_adam_update of core/optim.h: β 0.9/0.999,
+ * eps 1e-8, no decay), its global norm clipped to clip (≤ 0: none). Returns
+ * the norm before clipping. */
 double hs_mae_adam_step(hs_mae *g, double lr, double clip);
 
 #endif

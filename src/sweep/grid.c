@@ -14,6 +14,7 @@
 
 #include "../core/alloc.h"
 #include "../core/rng.h"
+#include "../core/text.h"
 
 /* --- keys ------------------------------------------------------------------- */
 
@@ -45,71 +46,40 @@ long hs_sweep_point_id(const hs_sweep *sw, int task, int method, int ratio, int 
 
 /* --- canonical text ------------------------------------------------------------ */
 
-typedef struct {
-    char *s;
-    size_t len, cap;
-    hs_status st;
-} strbuf;
-
-static void sb_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(strbuf *b, const char *fmt, ...)
-{
-    if (b->st != HS_OK) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->len + (size_t)n + 1 > cap) cap *= 2;
-        char *s;
-        b->st = hs_calloc((void **)&s, cap, 1, "sweep text");
-        if (b->st != HS_OK) return;
-        if (b->len) memcpy(s, b->s, b->len);
-        hs_free(b->s);
-        b->s = s;
-        b->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->s + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* The shortest of %.15g, %.16g, %.17g that reads back as v exactly: the
  * text is exact (for the fingerprint) and 0.1 stays "0.1" (for the diff). */
-static void sb_real(strbuf *b, double v)
+static void sb_real(hs_strbuf *b, double v)
 {
     char t[40];
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(t, sizeof t, "%.*g", prec, v);
         if (strtod(t, NULL) == v) break;
     }
-    sb_printf(b, "%s", t);
+    hs_strbuf_printf(b, "%s", t);
 }
 
 /* A string value quoted, with '"', '\\' and control characters escaped so
  * that every setting stays on its own line. */
-static void sb_quoted(strbuf *b, const char *s)
+static void sb_quoted(hs_strbuf *b, const char *s)
 {
-    sb_printf(b, "\"");
+    hs_strbuf_printf(b, "\"");
     for (; *s; s++) {
         const unsigned char c = (unsigned char)*s;
         if (c == '"' || c == '\\')
-            sb_printf(b, "\\%c", c);
+            hs_strbuf_printf(b, "\\%c", c);
         else if (c < 32 || c == 127)
-            sb_printf(b, "\\x%02x", c);
+            hs_strbuf_printf(b, "\\x%02x", c);
         else
-            sb_printf(b, "%c", c);
+            hs_strbuf_printf(b, "%c", c);
     }
-    sb_printf(b, "\"");
+    hs_strbuf_printf(b, "\"");
 }
 
-static void canon_task(strbuf *b, const hs_sweep_task *t)
+static void canon_task(hs_strbuf *b, const hs_sweep_task *t)
 {
     const hs_task_spec *s = &t->spec;
     const char *n = t->name;
-    sb_printf(b, "task %s.kind = %s\n", n, s->kind);
+    hs_strbuf_printf(b, "task %s.kind = %s\n", n, s->kind);
     /* the kind's own settings, in its registry order; 0 / absent = the
      * kind's default. A kind not in the registry is an error, never a guess. */
     const hs_task_kind *k = hs_task_kind_find(s->kind);
@@ -123,58 +93,58 @@ static void canon_task(strbuf *b, const hs_sweep_task *t)
         const hs_task_field *f = hs_task_field_find(k->fields[i]);
         HS_ASSERT(f);
         const char *p = (const char *)s + f->off;
-        sb_printf(b, "task %s.%s = ", n, f->name);
+        hs_strbuf_printf(b, "task %s.%s = ", n, f->name);
         switch (f->type) {
         case HS_TF_STR:
         case HS_TF_CHOICE: {
             const char *v = *(const char *const *)p;
-            if (v) sb_quoted(b, v); else sb_printf(b, "default");
+            if (v) sb_quoted(b, v); else hs_strbuf_printf(b, "default");
             break;
         }
         case HS_TF_INT:
-            if (*(const int *)p) sb_printf(b, "%d", *(const int *)p); else sb_printf(b, "default");
+            if (*(const int *)p) hs_strbuf_printf(b, "%d", *(const int *)p); else hs_strbuf_printf(b, "default");
             break;
         case HS_TF_LONG:
-            if (*(const long *)p) sb_printf(b, "%ld", *(const long *)p); else sb_printf(b, "default");
+            if (*(const long *)p) hs_strbuf_printf(b, "%ld", *(const long *)p); else hs_strbuf_printf(b, "default");
             break;
         case HS_TF_REAL:
-            if (*(const double *)p) sb_real(b, *(const double *)p); else sb_printf(b, "default");
+            if (*(const double *)p) sb_real(b, *(const double *)p); else hs_strbuf_printf(b, "default");
             break;
         }
-        sb_printf(b, "\n");
+        hs_strbuf_printf(b, "\n");
     }
     const hs_sweep_shape *m = &t->model;
     if (t->pretrained) { /* only then: older sweeps keep their fingerprints */
-        sb_printf(b, "task %s.model.pretrained = ", n);
+        hs_strbuf_printf(b, "task %s.model.pretrained = ", n);
         sb_quoted(b, t->pretrained);
-        sb_printf(b, "\n");
+        hs_strbuf_printf(b, "\n");
     }
-    sb_printf(b, "task %s.model = d_model %d, heads %d, layers %d, d_ff %d\n", n, m->d_model, m->heads, m->layers,
-              m->d_ff);
+    hs_strbuf_printf(b, "task %s.model = d_model %d, heads %d, layers %d, d_ff %d\n", n, m->d_model, m->heads,
+                     m->layers, m->d_ff);
     const hs_sweep_train *r = &t->train;
-    sb_printf(b, "task %s.train = steps %ld, batch %d, lr ", n, r->steps, r->batch);
+    hs_strbuf_printf(b, "task %s.train = steps %ld, batch %d, lr ", n, r->steps, r->batch);
     sb_real(b, r->lr);
-    sb_printf(b, ", warmup %ld, weight_decay ", r->warmup);
+    hs_strbuf_printf(b, ", warmup %ld, weight_decay ", r->warmup);
     sb_real(b, r->weight_decay);
-    sb_printf(b, ", clip ");
+    hs_strbuf_printf(b, ", clip ");
     sb_real(b, r->clip);
-    sb_printf(b, "\n");
+    hs_strbuf_printf(b, "\n");
 }
 
-static void canon_method(strbuf *b, const hs_sweep_method *e)
+static void canon_method(hs_strbuf *b, const hs_sweep_method *e)
 {
     const hs_method *m = e->method;
-    sb_printf(b, "method %s.method = %s\n", e->label, m->name);
+    hs_strbuf_printf(b, "method %s.method = %s\n", e->label, m->name);
     for (int i = 0; i < m->n_settings; i++) {
         const hs_setting_def *d = &m->settings[i];
         const double v = e->set.v[i];
-        sb_printf(b, "method %s.%s = ", e->label, d->name);
+        hs_strbuf_printf(b, "method %s.%s = ", e->label, d->name);
         switch (d->type) {
-        case HS_SET_BOOL: sb_printf(b, "%s\n", v != 0 ? "true" : "false"); break;
-        case HS_SET_CHOICE: sb_printf(b, "%s\n", d->choices[(int)v]); break;
+        case HS_SET_BOOL: hs_strbuf_printf(b, "%s\n", v != 0 ? "true" : "false"); break;
+        case HS_SET_CHOICE: hs_strbuf_printf(b, "%s\n", d->choices[(int)v]); break;
         default:
             sb_real(b, v);
-            sb_printf(b, "\n");
+            hs_strbuf_printf(b, "\n");
             break;
         }
     }
@@ -182,38 +152,39 @@ static void canon_method(strbuf *b, const hs_sweep_method *e)
 
 hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
 {
-    strbuf b = {0};
+    hs_strbuf b = {.what = "sweep text"};
     *out = NULL;
-    sb_printf(&b, "format = headsweep-sweep-1\n");
-    sb_printf(&b, "name = ");
+    hs_strbuf_printf(&b, "format = headsweep-sweep-1\n");
+    hs_strbuf_printf(&b, "name = ");
     sb_quoted(&b, sw->name);
-    sb_printf(&b, "\nseed = %llu\nseeds = [", (unsigned long long)sw->seed);
-    for (int i = 0; i < sw->n_seeds; i++) sb_printf(&b, "%s%ld", i ? ", " : "", sw->seeds[i]);
-    sb_printf(&b, "]\nratios = [");
+    hs_strbuf_printf(&b, "\nseed = %llu\nseeds = [", (unsigned long long)sw->seed);
+    for (int i = 0; i < sw->n_seeds; i++) hs_strbuf_printf(&b, "%s%ld", i ? ", " : "", sw->seeds[i]);
+    hs_strbuf_printf(&b, "]\nratios = [");
     for (int i = 0; i < sw->n_ratios; i++) {
-        sb_printf(&b, "%s", i ? ", " : "");
+        hs_strbuf_printf(&b, "%s", i ? ", " : "");
         sb_real(&b, sw->ratios[i]);
     }
-    sb_printf(&b, "]\ntasks = [");
-    for (int i = 0; i < sw->n_tasks; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->tasks[i].name);
-    sb_printf(&b, "]\nmethods = [");
-    for (int i = 0; i < sw->n_methods; i++) sb_printf(&b, "%s%s", i ? ", " : "", sw->methods[i].label);
-    sb_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = ", sw->finetune_steps);
+    hs_strbuf_printf(&b, "]\ntasks = [");
+    for (int i = 0; i < sw->n_tasks; i++) hs_strbuf_printf(&b, "%s%s", i ? ", " : "", sw->tasks[i].name);
+    hs_strbuf_printf(&b, "]\nmethods = [");
+    for (int i = 0; i < sw->n_methods; i++) hs_strbuf_printf(&b, "%s%s", i ? ", " : "", sw->methods[i].label);
+    hs_strbuf_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = ", sw->finetune_steps);
     sb_real(&b, sw->finetune_lr);
-    sb_printf(&b, "\n");
+    hs_strbuf_printf(&b, "\n");
     if (sw->kd_alpha > 0) { /* only when on: sweeps without distillation keep their fingerprints */
-        sb_printf(&b, "kd.alpha = ");
+        hs_strbuf_printf(&b, "kd.alpha = ");
         sb_real(&b, sw->kd_alpha);
-        sb_printf(&b, "\nkd.temperature = ");
+        hs_strbuf_printf(&b, "\nkd.temperature = ");
         sb_real(&b, sw->kd_temperature);
-        sb_printf(&b, "\n");
+        hs_strbuf_printf(&b, "\n");
     }
-    sb_printf(&b, "run.batch = %d\nrun.latency_repeats = %d\n", sw->batch, sw->latency_repeats);
+    hs_strbuf_printf(&b, "run.batch = %d\nrun.latency_repeats = %d\n", sw->batch, sw->latency_repeats);
     for (int i = 0; i < sw->n_tasks; i++) canon_task(&b, &sw->tasks[i]);
     for (int i = 0; i < sw->n_methods; i++) canon_method(&b, &sw->methods[i]);
     if (b.st != HS_OK) {
-        hs_free(b.s);
-        return b.st;
+        const hs_status st = b.st;
+        hs_strbuf_free(&b);
+        return st;
     }
     *out = b.s;
     return HS_OK;
