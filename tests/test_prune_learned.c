@@ -591,7 +591,7 @@ static void test_kd_sweep_file(void)
     HS_ASSERT(hs_sweep_load_text(text, "k.cfg", &b) == HS_OK);
     snprintf(text, sizeof text, "%sfinetune = { steps = 10; };\nkd = { alpha = 0.5; };\n", head);
     HS_ASSERT(hs_sweep_load_text(text, "k.cfg", &c) == HS_OK);
-    const hs_point_opts o = hs_sweep_point_opts(&c);
+    const hs_point_opts o = hs_sweep_point_opts(&c, 0);
     char diff[256];
     const int nd = hs_sweep_diff(&a, &c, diff, sizeof diff);
     tap_ok(a.kd_alpha == 0 && a.kd_temperature == 2 && a.fingerprint == b.fingerprint && c.fingerprint != a.fingerprint &&

@@ -188,6 +188,30 @@ static void test_fingerprint(void)
     fingerprint_case(ref, "name = \"grid\";", "name = \"grid\";\nfinetune = { steps = 0; lr = 1e-3; };\n"
                                               "train = { steps = 2000; };", 0,
                      "defaults written out explicitly", NULL);
+    {
+        hs_sweep tied, given;
+        const char *cp = "model = { layers = 1; }; } );";
+        if (load(&tied, cp, "model = { layers = 1; }; train = { lr = 3e-3; }; } );\nfinetune = { steps = 10; };") &&
+            load(&given, cp, "model = { layers = 1; }; train = { lr = 3e-3; }; } );\nfinetune = { steps = 10; lr = 1e-4; };")) {
+            /* two tasks of different train.lr: the tied lr follows each */
+            int ok = tied.n_tasks == 2 && tied.tasks[1].train.lr == 3e-3 && tied.tasks[0].train.lr != 3e-3;
+            for (int i = 0; i < tied.n_tasks; i++) {
+                ok = ok && hs_sweep_point_opts(&tied, i).finetune_lr == HS_FINETUNE_LR_FACTOR * tied.tasks[i].train.lr &&
+                     hs_sweep_point_opts(&given, i).finetune_lr == 1e-4;
+                printf("# task %s: train.lr %g, fine-tuning lr %g tied, %g given\n", tied.tasks[i].name,
+                       tied.tasks[i].train.lr, hs_sweep_point_opts(&tied, i).finetune_lr,
+                       hs_sweep_point_opts(&given, i).finetune_lr);
+            }
+            tap_ok(ok, "finetune.lr left out: each task's train.lr x %g; given: that number", HS_FINETUNE_LR_FACTOR);
+            char diff[512];
+            const int n = hs_sweep_diff(&tied, &given, diff, sizeof diff);
+            tap_ok(tied.fingerprint != given.fingerprint && n > 0 && strstr(diff, "finetune.lr: train.lr * 0.1 -> 0.0001"),
+                   "a given fine-tuning lr changes the fingerprint of the tied one (%s)", diff);
+        } else
+            tap_ok(0, "the fine-tuning lr sweeps load");
+        hs_sweep_free(&tied);
+        hs_sweep_free(&given);
+    }
 }
 
 static void test_errors(void)

@@ -120,7 +120,14 @@ static hs_status run(const hs_sweep *sw)
 
     printf("\nmethods (%d):\n", sw->n_methods);
     for (int i = 0; i < sw->n_methods; i++) print_method(&sw->methods[i]);
-    if (sw->finetune_steps > 0) printf("finetune: %ld steps, lr %g\n", sw->finetune_steps, sw->finetune_lr);
+    if (sw->finetune_steps > 0 && sw->finetune_lr_given)
+        printf("finetune: %ld steps, lr %g\n", sw->finetune_steps, sw->finetune_lr);
+    else if (sw->finetune_steps > 0) {
+        printf("finetune: %ld steps, lr %g x train.lr (", sw->finetune_steps, HS_FINETUNE_LR_FACTOR);
+        for (int i = 0; i < sw->n_tasks; i++)
+            printf("%s%s %g", i ? ", " : "", sw->tasks[i].name, hs_sweep_point_opts(sw, i).finetune_lr);
+        printf(")\n");
+    }
     else printf("finetune: none\n");
     printf("run: batch %d, latency_repeats %d, point_timeout ", sw->batch, sw->latency_repeats);
     if (sw->point_timeout > 0) printf("%g s", sw->point_timeout);

@@ -831,9 +831,9 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
     HS_CHECK(need_group(P, s, "finetune", "{ steps = ...; lr = ...; }"));
     if (s) HS_CHECK(check_members(P, s, "finetune", "'finetune'", ft_names, NULL));
     sw->finetune_steps = 0;
-    sw->finetune_lr = 1e-3;
+    sw->finetune_lr = 0;
     HS_CHECK(get_int(P, s, "finetune", "steps", 0, 100000000L, &sw->finetune_steps, NULL));
-    HS_CHECK(get_real(P, s, "finetune", "lr", 0, 10, &sw->finetune_lr, NULL));
+    HS_CHECK(get_real(P, s, "finetune", "lr", 0, 10, &sw->finetune_lr, &sw->finetune_lr_given));
 
     s = member(root, "kd");
     static const char *const kd_names[] = {"alpha", "temperature", NULL};
@@ -996,9 +996,9 @@ hs_adamw_config hs_sweep_adamw(const hs_sweep *sw, int task)
     return c;
 }
 
-hs_point_opts hs_sweep_point_opts(const hs_sweep *sw)
+hs_point_opts hs_sweep_point_opts(const hs_sweep *sw, int task)
 {
-    hs_point_opts o = {sw->finetune_steps, sw->finetune_lr, sw->batch, sw->latency_repeats, sw->kd_alpha,
-                       sw->kd_temperature};
+    const double lr = sw->finetune_lr_given ? sw->finetune_lr : HS_FINETUNE_LR_FACTOR * sw->tasks[task].train.lr;
+    hs_point_opts o = {sw->finetune_steps, lr, sw->batch, sw->latency_repeats, sw->kd_alpha, sw->kd_temperature};
     return o;
 }

@@ -169,7 +169,13 @@ hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
     hs_strbuf_printf(&b, "]\nmethods = [");
     for (int i = 0; i < sw->n_methods; i++) hs_strbuf_printf(&b, "%s%s", i ? ", " : "", sw->methods[i].label);
     hs_strbuf_printf(&b, "]\nfinetune.steps = %ld\nfinetune.lr = ", sw->finetune_steps);
-    sb_real(&b, sw->finetune_lr);
+    /* without fine-tuning the lr is moot: the old default 1e-3 keeps the
+     * fingerprints of files written before the lr was tied to train.lr */
+    if (sw->finetune_lr_given || sw->finetune_steps == 0) sb_real(&b, sw->finetune_lr_given ? sw->finetune_lr : 1e-3);
+    else { /* tied to each task's train.lr (in its own text) */
+        hs_strbuf_printf(&b, "train.lr * ");
+        sb_real(&b, HS_FINETUNE_LR_FACTOR);
+    }
     hs_strbuf_printf(&b, "\n");
     if (sw->kd_alpha > 0) { /* only when on: sweeps without distillation keep their fingerprints */
         hs_strbuf_printf(&b, "kd.alpha = ");

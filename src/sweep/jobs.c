@@ -134,7 +134,7 @@ hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int 
     if (s == HS_OK) s = hs_calloc((void **)&r->importance, (size_t)L * H, sizeof(float), "importance");
     if (s == HS_OK) {
         const hs_sweep_method *me = &sw->methods[pt->method];
-        const hs_point_opts o = hs_sweep_point_opts(sw);
+        const hs_point_opts o = hs_sweep_point_opts(sw, pt->task);
         s = hs_point_run(base, t, me->method, &me->set, sw->ratios[pt->ratio], pt->key, &o, r);
     }
     row->end_time = hs_now();

@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (hs_sweep_point_id(&sw, p->task, p->method, p->ratio, p->seed) != p->id) abort();
             if (hs_sweep_point_key(&sw, p->task, p->method, p->ratio, p->seed) != p->key) abort();
         }
-        (void)hs_sweep_point_opts(&sw);
+        for (int i = 0; i < sw.n_tasks; i++) (void)hs_sweep_point_opts(&sw, i);
     }
     hs_sweep_free(&sw);
     hs_error_clear();
