@@ -56,8 +56,8 @@ val() { awk -F'\t' -v k="$2" '$1 == k { print $2 }' "$1"; }
 st="$tmp/bm/model.safetensors"
 hlen=$(od -An -tu8 -N8 "$st" | tr -d ' ')
 hsum=$(head -c $((8 + hlen)) "$st" | sha256sum | cut -d' ' -f1)
-check "root records headsweep's version and HDF5, OpenBLAS, MPI, libconfig, utf8proc, zlib" \
-    "[ -n \"\$(val $tmp/root.attrs tool_version)\" ] && val $tmp/root.attrs hdf5_version | grep -qx '[0-9]*\\.[0-9]*\\.[0-9]*' &&
+check "root records headsweep's version (with the git revision, as --version names it) and HDF5, OpenBLAS, MPI, libconfig, utf8proc, zlib" \
+    "[ \"headsweep \$(val $tmp/root.attrs tool_version)\" = \"\$($HS --version)\" ] && val $tmp/root.attrs hdf5_version | grep -qx '[0-9]*\\.[0-9]*\\.[0-9]*' &&
      val $tmp/root.attrs openblas_version | grep -q '^OpenBLAS ' && val $tmp/root.attrs mpi_version | grep -q 'MPI' &&
      [ -n \"\$(val $tmp/root.attrs libconfig_version)\" ] && [ -n \"\$(val $tmp/root.attrs utf8proc_version)\" ] &&
      [ -n \"\$(val $tmp/root.attrs zlib_version)\" ]"

@@ -25,6 +25,8 @@ int hs_cmd_export(int argc, char **argv);
 /* Prints "headsweep: error: <pending message>" on stderr and returns the exit
  * status for s (2 for bad input). Clears the pending message. */
 int hs_cli_report(hs_status s);
+/* "0.3.0 (git 1a2b3c4)": the version with the build's git revision, if any */
+const char *hs_cli_version(void);
 
 /* The option loop every subcommand shares (getopt_long over argv):
  *

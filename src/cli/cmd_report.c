@@ -145,7 +145,9 @@ static void provenance(FILE *f, const hs_rview *v)
     kv_row(f, "sweep fingerprint", v->fingerprint);
     fputs("<tr><th>written by</th><td>headsweep ", f);
     hs_html_escape(f, v->tool_version[0] ? v->tool_version : "(version not recorded)");
-    fputs("</td></tr>\n<tr><th>this report by</th><td>headsweep " PACKAGE_VERSION ", ", f);
+    fputs("</td></tr>\n<tr><th>this report by</th><td>headsweep ", f);
+    hs_html_escape(f, hs_cli_version());
+    fputs(", ", f);
     put_time(f, (double)time(NULL));
     fputs("</td></tr>\n", f);
     kv_row(f, "file created", v->created);

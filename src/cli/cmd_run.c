@@ -27,7 +27,7 @@ int hs_cmd_run(int argc, char **argv)
     static const struct option opts[] = {{"restart", 0, 0, O_RESTART}, {"progress-every", 1, 0, O_PROGRESS},
                                          {"fail-point", 1, 0, O_FAIL},  {"bench-trivial", 0, 0, O_TRIVIAL},
                                          {"help", 0, 0, O_HELP},       {0, 0, 0, 0}};
-    hs_run_opts o = {NULL, 0, 10, -1, PACKAGE_VERSION, 0};
+    hs_run_opts o = {NULL, 0, 10, -1, hs_cli_version(), 0};
     hs_cli_parser p = {.name = "run", .longopts = opts, .help = O_HELP, .help_text = help, .arg = "SWEEP.cfg",
                        .argc = argc, .argv = argv};
     int c;

@@ -303,7 +303,7 @@ static void write_script(hs_strbuf *t, const submit_opts *o, const hs_sweep *sw,
     const long ranks = o->nodes * o->ntasks_per_node;
     hs_strbuf_printf(t, "#!/bin/bash\n");
     hs_strbuf_printf(t, "# Slurm batch script of sweep %s, written by `headsweep submit` (headsweep %s).\n", sw->name,
-                     PACKAGE_VERSION);
+                     hs_cli_version());
     hs_strbuf_printf(t, "# %ld base jobs and %ld points on %ld MPI ranks (rank 0 coordinates, the others compute).\n",
                      sw->n_bases, sw->n_points, ranks);
     hs_strbuf_printf(t, "# `sbatch %s` submits it again: the sweep resumes, done points are never recomputed.\n",

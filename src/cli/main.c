@@ -44,6 +44,13 @@ static void usage(FILE *out)
     fprintf(out, "\n  --help      this text\n  --version   print the version (and the git revision)\n");
 }
 
+/* The version and, where git or a tarball named one, the revision: what
+ * --version prints and what results files, reports and scripts record. */
+const char *hs_cli_version(void)
+{
+    return *HS_REVISION ? PACKAGE_VERSION " (" HS_REVISION ")" : PACKAGE_VERSION;
+}
+
 int main(int argc, char **argv)
 {
     /* one rank per core is the sweep model: OpenBLAS runs single-threaded
@@ -61,9 +68,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (!strcmp(argv[1], "--version")) {
-        /* the revision is empty where neither git nor a tarball named one */
-        printf("headsweep %s%s%s%s\n", PACKAGE_VERSION, *HS_REVISION ? " (" : "", HS_REVISION,
-               *HS_REVISION ? ")" : "");
+        printf("headsweep %s\n", hs_cli_version());
         return 0;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
