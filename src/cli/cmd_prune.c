@@ -151,36 +151,6 @@ static void print_point(const char *task, const char *label, const char *metric,
     }
 }
 
-/* A checkpoint written by `headsweep train`: its task from its attributes. */
-static hs_status load_checkpoint(const prune_opts *o, hs_model **m, hs_task **task, hs_text_encoder **enc)
-{
-    hid_t f;
-    HS_CHECK(hs_h5_open_read(o->ckpt, &f));
-    char where[4200];
-    static char strbuf[4096];
-    snprintf(where, sizeof where, "%s:%s", o->ckpt, o->group);
-    hs_task_spec spec;
-    char pre[4096] = "";
-    hs_status s = hs_checkpoint_read(f, o->group, o->ckpt, m);
-    if (s == HS_OK) {
-        hid_t g = H5Gopen2(f, o->group, H5P_DEFAULT);
-        s = hs_task_spec_read(g, &spec, strbuf, sizeof strbuf, where);
-        /* a model trained with --pretrained: its texts need that folder's tokenizer */
-        if (s == HS_OK && H5Aexists(g, "pretrained") > 0) s = hs_h5_attr_read_str(g, "pretrained", pre, sizeof pre, where);
-        H5Gclose(g);
-    }
-    H5Fclose(f);
-    if (s == HS_OK && *pre && spec.tokenizer && !strcmp(spec.tokenizer, "pretrained")) {
-        s = hs_sweep_pretrained_encoder(pre, enc);
-        spec.encoder = *enc;
-    }
-    if (s == HS_OK) s = hs_task_open(task, &spec);
-    if (s == HS_OK && ((*task)->shape.seq_len != (*m)->cfg.seq_len || (*task)->shape.n_out != (*m)->cfg.n_out))
-        s = hs_error_set(HS_ERR_INPUT, "%s: the task's shape no longer matches the checkpoint (data changed?)",
-                         where);
-    return s;
-}
-
 /* One point by hand: a checkpoint (its own task), or (cs) a sweep's base
  * job b, with the sweep's settings wherever the command line gives none and
  * the key a sweep point of this method label, ratio and seed would have. */
@@ -214,7 +184,7 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
         key = hs_key_f64(hs_key_str(key, label), o->ratio);
         key = hs_key_str(hs_key_u64(key, (uint64_t)sw->seeds[bj->seed]), "point");
     } else {
-        s = load_checkpoint(o, &m, &own, &enc);
+        s = hs_cli_checkpoint_task(o->ckpt, o->group, &m, &own, &enc);
         task = own;
         key = s == HS_OK ? hs_key_str(hs_key_f64(hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed), task->spec.name),
                                                              o->method->name), o->ratio), "point")
@@ -254,38 +224,6 @@ done:
 }
 
 /* ---- --point N: a row of /points re-run and compared ------------------------ */
-
-#define SAME_IS_SAME 1
-#define SAME_IS_RUN 0
-static int eq_mem(const void *a, const void *b, size_t n) { return !memcmp(a, b, n); }
-#define EQ_I8 eq_mem
-#define EQ_I32 eq_mem
-#define EQ_I64 eq_mem
-#define EQ_F64 eq_mem
-static int eq_text(const void *a, const void *b, size_t n) { return !strncmp(a, b, n); }
-#define EQ_NAME eq_text
-#define EQ_HOST eq_text
-static void txt_I8(char *o, size_t n, const void *v) { snprintf(o, n, "%d", *(const int8_t *)v); }
-static void txt_I32(char *o, size_t n, const void *v) { snprintf(o, n, "%d", (int)*(const int32_t *)v); }
-static void txt_I64(char *o, size_t n, const void *v) { snprintf(o, n, "%lld", (long long)*(const int64_t *)v); }
-static void txt_F64(char *o, size_t n, const void *v) { snprintf(o, n, "%.17g", *(const double *)v); }
-static void txt_NAME(char *o, size_t n, const void *v) { snprintf(o, n, "%s", (const char *)v); }
-#define txt_HOST txt_NAME
-
-/* Appends "col new (stored old)" to diff for every SAME column (columns.h)
- * of a and b that differs, bit for bit. */
-static void diff_rows(const hs_point_row *a, const hs_point_row *b, char *diff, size_t n)
-{
-    char x[96], y[96];
-#define HS_DIFF_COL(ID, name, storage, kind, pending, same)                                                 \
-    if (SAME_IS_##same && !EQ_##storage(&a->name, &b->name, sizeof a->name)) {                             \
-        txt_##storage(x, sizeof x, &a->name);                                                               \
-        txt_##storage(y, sizeof y, &b->name);                                                               \
-        snprintf(diff + strlen(diff), n - strlen(diff), "%s%s %s (stored %s)", *diff ? ", " : "", #name, x, y); \
-    }
-    HS_POINT_COLUMNS(HS_DIFF_COL)
-#undef HS_DIFF_COL
-}
 
 static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
 {
@@ -330,13 +268,8 @@ static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
         printf("the stored row is %s: nothing to compare with\n", st->status == HS_STATUS_FAILED ? "failed" : "pending");
         goto done;
     }
-    char diff[2048] = "";
-    diff_rows(&row, st, diff, sizeof diff);
-    if (memcmp(mask, smask, LH)) snprintf(diff + strlen(diff), sizeof diff - strlen(diff), "%smask", *diff ? ", " : "");
-    if (memcmp(imp, simp, LH * sizeof *imp))
-        snprintf(diff + strlen(diff), sizeof diff - strlen(diff), "%simportance", *diff ? ", " : "");
-    if (memcmp(curve, scurve, sizeof curve))
-        snprintf(diff + strlen(diff), sizeof diff - strlen(diff), "%scurve", *diff ? ", " : "");
+    char diff[2048];
+    hs_cli_sweep_compare(st, &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
     if (*diff)
         s = hs_error_set(HS_ERR_NUMERIC, "%s: point %ld re-run differs from its stored row: %s (the task data, this "
                          "binary or its libraries changed since the sweep ran?)", cs->path, p, diff);

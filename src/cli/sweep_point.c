@@ -8,6 +8,7 @@
 #include "../core/alloc.h"
 #include "../store/h5util.h"
 #include "cli.h"
+#include "task_attrs.h"
 
 int hs_cli_is_results_file(const char *path)
 {
@@ -130,4 +131,85 @@ hs_status hs_cli_sweep_base_model(hs_cli_sweep *cs, long b, hs_model **m, hs_tas
         return hs_error_set(HS_ERR_INPUT, "%s: the task %s opened from the stored sweep text no longer matches its "
                             "base model (seq_len, classes or vocabulary: the data changed?)", cs->path, name);
     return HS_OK;
+}
+
+/* A checkpoint written by `headsweep train`: its task from its attributes. */
+hs_status hs_cli_checkpoint_task(const char *path, const char *group, hs_model **m, hs_task **task,
+                                 hs_text_encoder **enc)
+{
+    hid_t f;
+    HS_CHECK(hs_h5_open_read(path, &f));
+    char where[4200];
+    /* the spec's strings live here as long as the task (one per process) */
+    static char strbuf[4096];
+    snprintf(where, sizeof where, "%s:%s", path, group);
+    hs_task_spec spec;
+    char pre[4096] = "";
+    hs_status s = hs_checkpoint_read(f, group, path, m);
+    if (s == HS_OK) {
+        hid_t g = H5Gopen2(f, group, H5P_DEFAULT);
+        s = hs_task_spec_read(g, &spec, strbuf, sizeof strbuf, where);
+        /* a model trained with --pretrained: its texts need that folder's tokenizer */
+        if (s == HS_OK && H5Aexists(g, "pretrained") > 0) s = hs_h5_attr_read_str(g, "pretrained", pre, sizeof pre, where);
+        H5Gclose(g);
+    }
+    H5Fclose(f);
+    if (s == HS_OK && *pre && spec.tokenizer && !strcmp(spec.tokenizer, "pretrained")) {
+        s = hs_sweep_pretrained_encoder(pre, enc);
+        spec.encoder = *enc;
+    }
+    if (s == HS_OK) s = hs_task_open(task, &spec);
+    if (s == HS_OK && ((*task)->shape.seq_len != (*m)->cfg.seq_len || (*task)->shape.n_out != (*m)->cfg.n_out))
+        s = hs_error_set(HS_ERR_INPUT, "%s: the task's shape no longer matches the checkpoint (data changed?)",
+                         where);
+    return s;
+}
+
+
+/* ---- a re-run row against the stored one ------------------------------------ */
+
+#define SAME_IS_SAME 1
+#define SAME_IS_RUN 0
+static int eq_mem(const void *a, const void *b, size_t n) { return !memcmp(a, b, n); }
+#define EQ_I8 eq_mem
+#define EQ_I32 eq_mem
+#define EQ_I64 eq_mem
+#define EQ_F64 eq_mem
+static int eq_text(const void *a, const void *b, size_t n) { return !strncmp(a, b, n); }
+#define EQ_NAME eq_text
+#define EQ_HOST eq_text
+static void txt_I8(char *o, size_t n, const void *v) { snprintf(o, n, "%d", *(const int8_t *)v); }
+static void txt_I32(char *o, size_t n, const void *v) { snprintf(o, n, "%d", (int)*(const int32_t *)v); }
+static void txt_I64(char *o, size_t n, const void *v) { snprintf(o, n, "%lld", (long long)*(const int64_t *)v); }
+static void txt_F64(char *o, size_t n, const void *v) { snprintf(o, n, "%.17g", *(const double *)v); }
+static void txt_NAME(char *o, size_t n, const void *v) { snprintf(o, n, "%s", (const char *)v); }
+#define txt_HOST txt_NAME
+
+/* Appends "col new (stored old)" to diff for every SAME column (columns.h)
+ * of a and b that differs, bit for bit. */
+static void diff_rows(const hs_point_row *a, const hs_point_row *b, char *diff, size_t n)
+{
+    char x[96], y[96];
+#define HS_DIFF_COL(ID, name, storage, kind, pending, same)                                                 \
+    if (SAME_IS_##same && !EQ_##storage(&a->name, &b->name, sizeof a->name)) {                             \
+        txt_##storage(x, sizeof x, &a->name);                                                               \
+        txt_##storage(y, sizeof y, &b->name);                                                               \
+        snprintf(diff + strlen(diff), n - strlen(diff), "%s%s %s (stored %s)", *diff ? ", " : "", #name, x, y); \
+    }
+    HS_POINT_COLUMNS(HS_DIFF_COL)
+#undef HS_DIFF_COL
+}
+
+/* See sweep_point.h. */
+void hs_cli_sweep_compare(const hs_point_row *stored, const hs_point_row *row, const uint8_t *smask,
+                          const uint8_t *mask, const float *simp, const float *imp, const double *scurve,
+                          const double *curve, size_t LH, char *diff, size_t n)
+{
+    diff[0] = 0;
+    diff_rows(row, stored, diff, n);
+    if (memcmp(mask, smask, LH)) snprintf(diff + strlen(diff), n - strlen(diff), "%smask", *diff ? ", " : "");
+    if (memcmp(imp, simp, LH * sizeof *imp))
+        snprintf(diff + strlen(diff), n - strlen(diff), "%simportance", *diff ? ", " : "");
+    if (memcmp(curve, scurve, sizeof(double) * HS_CURVE_WIDTH))
+        snprintf(diff + strlen(diff), n - strlen(diff), "%scurve", *diff ? ", " : "");
 }

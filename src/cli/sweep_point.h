@@ -44,4 +44,19 @@ hs_status hs_cli_sweep_check_point(const hs_cli_sweep *cs, long p);
  * without /tasks, or whose task's kind or metric differ, is refused. */
 hs_status hs_cli_sweep_base_model(hs_cli_sweep *cs, long b, hs_model **m, hs_task **t);
 
+/* What differs, bit for bit, between a re-run point (row, mask, imp, curve)
+ * and its stored row: every column columns.h marks SAME, the mask and
+ * importance [LH] and the curve [HS_CURVE_WIDTH], as "col new (stored old),
+ * ..., mask" in diff (size n); "" when they agree. */
+void hs_cli_sweep_compare(const hs_point_row *stored, const hs_point_row *row, const uint8_t *smask,
+                          const uint8_t *mask, const float *simp, const float *imp, const double *scurve,
+                          const double *curve, size_t LH, char *diff, size_t n);
+
+/* A checkpoint written by `headsweep train` or `export` (group in path) and
+ * its task, reopened from the group's task attributes (E-CKPT-17 when it has
+ * none); *enc: the tokenizer of a --pretrained model's folder, or NULL. The
+ * caller frees all three. */
+hs_status hs_cli_checkpoint_task(const char *path, const char *group, hs_model **m, hs_task **task,
+                                 hs_text_encoder **enc);
+
 #endif
