@@ -10,6 +10,7 @@
 #include "../core/alloc.h"
 #include "../core/model.h"
 #include "../prune/eval.h"
+#include "../query/table_fmt.h"
 #include "../store/checkpoint.h"
 #include "../store/h5util.h"
 #include "cli.h"
@@ -85,9 +86,13 @@ static hs_status eval_test(hs_model *m, const hs_task *t, long batch)
     hs_status s = hs_model_setup_batch(m, (int)batch, t->shape.seq_len);
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, (int)batch);
     if (s == HS_OK) s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
-    if (s == HS_OK)
-        printf("test %s %.17g loss %.17g (task %s, %ld examples, batch %ld)\n", hs_metric_name(t->metric), ev.metric,
-               ev.loss, t->spec.name, ev.examples, batch);
+    char met[40], loss[40]; /* exact, as `query --format csv` writes numbers */
+    if (s == HS_OK) {
+        hs_fmt_real_exact(met, sizeof met, ev.metric);
+        hs_fmt_real_exact(loss, sizeof loss, ev.loss);
+        printf("test %s %s loss %s (task %s, %ld examples, batch %ld)\n", hs_metric_name(t->metric), met, loss,
+               t->spec.name, ev.examples, batch);
+    }
     hs_batch_buf_free(&bb);
     return s;
 }

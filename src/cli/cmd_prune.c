@@ -11,6 +11,7 @@
 #include "../core/alloc.h"
 #include "../core/rng.h"
 #include "../prune/point.h"
+#include "../query/table_fmt.h"
 #include "../store/checkpoint.h"
 #include "../store/h5util.h"
 #include "../sweep/config.h"
@@ -261,8 +262,13 @@ static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
     printf("point %ld of %s re-run (seed %lld, fine-tuning %ld steps):\n", p, cs->path, (long long)row.seed,
            sw->finetune_steps);
     print_point(row.task, row.method, hs_metric_name(task->metric), row.ratio, &r, me->method, L, H, cs->hmax);
-    printf("exact: metric_base %.17g metric_pruned %.17g metric_finetuned %.17g loss %.17g\n", row.metric_base,
-           row.metric_pruned, row.metric_finetuned, row.loss);
+    /* the shortest text that reads back exactly, as `query --format csv` writes it */
+    char ex[4][40];
+    hs_fmt_real_exact(ex[0], sizeof ex[0], row.metric_base);
+    hs_fmt_real_exact(ex[1], sizeof ex[1], row.metric_pruned);
+    hs_fmt_real_exact(ex[2], sizeof ex[2], row.metric_finetuned);
+    hs_fmt_real_exact(ex[3], sizeof ex[3], row.loss);
+    printf("exact: metric_base %s metric_pruned %s metric_finetuned %s loss %s\n", ex[0], ex[1], ex[2], ex[3]);
     const hs_point_row *st = &stored[p];
     if (st->status != HS_STATUS_DONE) {
         printf("the stored row is %s: nothing to compare with\n", st->status == HS_STATUS_FAILED ? "failed" : "pending");
