@@ -99,8 +99,8 @@ static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
     if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
     if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
     if (s == HS_OK && stored[p].status != HS_STATUS_DONE)
-        s = hs_error_set(HS_ERR_INPUT, "%s: point %ld is %s: nothing to export (see `headsweep query %s --where id=%ld`)",
-                         cs->path, p, stored[p].status == HS_STATUS_FAILED ? "failed" : "not done yet", cs->path, p);
+        s = hs_error_set(HS_ERR_INPUT, "%s: point %ld %s: nothing to export (see `headsweep query %s --where id=%ld`)",
+                         cs->path, p, stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet", cs->path, p);
     if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
     if (s == HS_OK) s = hs_job_run_point_keep(&cs->tc, p, base, cs->lmax, cs->hmax, &row, mask, imp, curve, &m, &hook);
     if (s != HS_OK) goto done;

@@ -112,9 +112,9 @@ hs_status hs_cli_sweep_base_model(hs_cli_sweep *cs, long b, hs_model **m, hs_tas
     const char *name = sw->tasks[bj->task].name;
     const hs_base_row *row = &cs->bases[b];
     if (row->status != HS_STATUS_DONE)
-        return hs_error_set(HS_ERR_INPUT, "%s: base job %s/%ld is %s: it has no model (see `headsweep status %s`)",
+        return hs_error_set(HS_ERR_INPUT, "%s: base job %s/%ld %s: it has no model (see `headsweep status %s`)",
                             cs->path, name, sw->seeds[bj->seed],
-                            row->status == HS_STATUS_FAILED ? "failed" : "not done yet", cs->path);
+                            row->status == HS_STATUS_FAILED ? "failed" : "is not done yet", cs->path);
     /* /tasks/<name>: what the task was when the file was written */
     char kind[64], metric[64];
     int fk = 0, fm = 0;
