@@ -164,6 +164,64 @@ static void print_point(const char *task, const char *label, const char *metric,
     }
 }
 
+/* A --base run that is point p of the grid: its row as the sweep would
+ * write it (hs_job_run_point's fields) against the stored one, reported. */
+static hs_status compare_with_row(hs_cli_sweep *cs, long p, const hs_point_result *r, int L, int H)
+{
+    const size_t LH = (size_t)cs->lmax * cs->hmax;
+    hs_point_row row, *stored = NULL;
+    uint8_t *mask = NULL, *smask = NULL;
+    float *imp = NULL, *simp = NULL;
+    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+    hs_job_init_point_row(&cs->sw, p, &row);
+    row.status = HS_STATUS_DONE;
+    row.metric_base = r->metric_base;
+    row.metric_pruned = r->metric_pruned;
+    row.metric_finetuned = r->metric_finetuned;
+    row.loss = r->loss_pruned;
+    row.heads_kept = (int32_t)r->heads_kept;
+    row.heads_total = (int32_t)r->heads_total;
+    row.params_kept = r->params_kept;
+    row.params_total = r->params_total;
+    row.flops_ratio = r->flops_ratio;
+    row.shrink_max_diff = r->shrink_max_diff;
+    row.evals = r->evals;
+    row.curve_len = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
+    for (int i = 0; i < HS_CURVE_WIDTH; i++) curve[i] = i < row.curve_len ? r->curve[i] : NAN;
+    hs_status s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
+    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
+    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
+    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    if (s == HS_OK && L <= cs->lmax && H <= cs->hmax) {
+        memset(mask, HS_MASK_ABSENT, LH);
+        for (size_t i = 0; i < LH; i++) imp[i] = NAN;
+        for (int l = 0; l < L; l++)
+            for (int j = 0; j < H; j++) {
+                mask[l * cs->hmax + j] = r->mask[l * H + j];
+                imp[l * cs->hmax + j] = r->importance[l * H + j];
+            }
+        char diff[2048];
+        hs_cli_sweep_compare(&stored[p], &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+        if (stored[p].status != HS_STATUS_DONE)
+            printf("this is point %ld of %s, whose row %s\n", p, cs->path,
+                   stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet");
+        else if (*diff)
+            printf("this is point %ld of %s, but it differs from its row: %s\n", p, cs->path, diff);
+        else
+            printf("this is point %ld of %s: the same as its row, bit for bit (all but the timing columns)\n", p,
+                   cs->path);
+    }
+    hs_free(stored);
+    hs_free(mask);
+    hs_free(smask);
+    hs_free(imp);
+    hs_free(simp);
+    return s;
+}
+
 /* One point by hand: a checkpoint (its own task), or (cs) a sweep's base
  * job b, with the sweep's settings wherever the command line gives none and
  * the key a sweep point of this method label, ratio and seed would have. */
@@ -223,8 +281,7 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
         if (entry && ri >= 0 && same_opts && entry->method == o->method &&
             !memcmp(entry->set.v, o->set.v, sizeof(double) * (size_t)o->method->n_settings)) {
             const long p = hs_sweep_point_id(sw, sw->bases[b].task, (int)(entry - sw->methods), ri, sw->bases[b].seed);
-            printf("this is point %ld of %s (`headsweep prune %s --point %ld` compares it with its row)\n", p, cs->path,
-                   cs->path, p);
+            s = compare_with_row(cs, p, &r, m->cfg.layers, m->cfg.heads);
         }
     }
 done:
