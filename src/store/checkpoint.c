@@ -108,7 +108,9 @@ static void pack_heads(const hs_config *cfg, int id, const unsigned char *hm, hs
     const int L = cfg->layers, H = cfg->heads;
     const size_t d = (size_t)cfg->d_model, dh = d / (size_t)H, dd = d * d;
     size_t n = 0;
-#define HS_MOVE(f, cc, len) memcpy(to_compact ? (void *)(cc) : (void *)(f), to_compact ? (const void *)(f) : (const void *)(cc), sizeof(hs_real) * (len))
+#define HS_MOVE(f, cc, len)                                                                                 \
+    memcpy(to_compact ? (void *)(cc) : (void *)(f), to_compact ? (const void *)(f) : (const void *)(cc),    \
+           sizeof(hs_real) * (len))
     for (int l = 0; l < L; l++) {
         size_t kl = 0;
         for (int j = 0; j < H; j++) kl += hm[l * H + j] != 0;
