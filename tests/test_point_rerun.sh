@@ -11,7 +11,8 @@
 #    `infer RESULTS --base TASK/SEED --eval` gives the rows' metric_base;
 #  * a changed sweep text is caught (the re-run differs, exit 1), and bad
 #    input (an unknown task or seed, a point out of range, no /tasks) gets
-#    its error naming the thing, exit 2.
+#    its error naming the thing, exit 2; papa and mae points (constant heads,
+#    per-example gates) are refused by export, a movement point exports.
 # Cost: a 24-point sweep of a 2-layer model under mpirun -np 2 and about ten
 # re-runs, ~10 s on one core.
 set -u
@@ -114,6 +115,34 @@ got=$($HS infer "$tmp/base1.h5" --eval | sed -n 's/^test accuracy \([^ ]*\) .*/\
 check "export --base maj/1 writes the base model: infer --eval $got = $want" "[ \"$got\" = \"$want\" ]"
 expect_fail 2 "x.*exists: expected a new file" "export refuses to overwrite" -- \
     $HS export "$R" --point 0 -o "$tmp/base1.h5"
+
+# --- methods whose models a checkpoint cannot hold, and movement's trained weights ------
+cat >"$tmp/pm.cfg" <<EOF
+name = "pm";
+output = "$tmp/pm.h5";
+seeds = [1];
+tasks = ( { name = "maj"; kind = "synthetic"; generator = "majority"; seq_len = 8; symbols = 3;
+            n_train = 256; n_prune = 64; n_test = 64; } );
+methods = ( { name = "papa"; }, { name = "mae"; }, { name = "movement"; } );
+model = { d_model = 16; heads = 2; layers = 2; d_ff = 32; };
+train = { steps = 30; batch = 16; };
+ratios = [0.5];
+finetune = { steps = 3; };
+run = { latency_repeats = 1; };
+EOF
+"$HS" run "$tmp/pm.cfg" >"$tmp/pm.log" 2>&1
+check "papa, mae and movement points re-run bit for bit" \
+    "( for p in 0 1 2; do $HS prune $tmp/pm.h5 --point \$p | grep -q '^same as the stored row, bit for bit' || exit 1; done )"
+expect_fail 2 "point 0 (method papa) keeps heads with constant attention (mask 2): a checkpoint does not store them" \
+    "export refuses a papa point (constant heads)" -- $HS export "$tmp/pm.h5" --point 0 -o "$tmp/pm0.h5"
+expect_fail 2 "point 1 (method mae) gates its heads per example: a checkpoint holds fixed heads only" \
+    "export refuses a mae point (per-example gates)" -- $HS export "$tmp/pm.h5" --point 1 -o "$tmp/pm1.h5"
+check "... and writes nothing" "[ ! -e $tmp/pm0.h5 ] && [ ! -e $tmp/pm1.h5 ]"
+want=$($HS query "$tmp/pm.h5" --where id=2 --format csv --columns metric_finetuned | sed -n 2p | tr -d '\r')
+$HS export "$tmp/pm.h5" --point 2 -o "$tmp/pm2.h5" >/dev/null 2>&1
+got=$($HS infer "$tmp/pm2.h5" --eval 2>&1 | sed -n 's/^test accuracy \([^ ]*\) .*/\1/p')
+check "a movement point (weights trained by the method) exports: infer --eval $got = $want" \
+    "[ -n \"$got\" ] && [ \"$got\" = \"$want\" ]"
 
 # --- a changed sweep text is caught ---------------------------------------------------
 cp "$R" "$tmp/changed.h5"
