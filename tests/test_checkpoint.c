@@ -211,6 +211,62 @@ int main(void)
     hs_model_destroy(&back);
     hs_model_destroy(&m2);
 
+    /* a physically pruned checkpoint: only the kept heads stored, the removed
+     * ones back as zero weights with gate 0, the kept ones bit for bit */
+    {
+        hs_model *pm = make_model(), *pb = NULL;
+        const unsigned char hm[4] = {1, 0, 0, 0}; /* layer 0 keeps head 0, layer 1 keeps none */
+        const int dh = pm->cfg.d_model / pm->cfg.heads, d = pm->cfg.d_model;
+        pm->p.gates[0] = 0.5f; /* a kept head's gate value survives */
+        snprintf(path, sizeof path, "%s/pruned.h5", dir);
+        tap_ok(hs_checkpoint_save_file_pruned(path, "/model", pm, hm, NULL, 0) == HS_OK, "save a pruned checkpoint: %s",
+               hs_error_message());
+        f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+        hid_t ds = H5Dopen2(f, "/model/wq", H5P_DEFAULT), sp = H5Dget_space(ds);
+        hsize_t n = 0;
+        H5Sget_simple_extent_dims(sp, &n, NULL);
+        tap_ok(H5Sget_simple_extent_ndims(sp) == 1 && n == (hsize_t)d * dh, "wq holds the one kept head: [%d]",
+               (int)n);
+        H5Sclose(sp);
+        H5Dclose(ds);
+        H5Fclose(f);
+        s = hs_checkpoint_load_file(path, "/model", &pb);
+        tap_ok(s == HS_OK, "load it back: %s", hs_error_message());
+        if (pb) {
+            int same = 1, zero = 1;
+            for (int r = 0; r < d; r++)
+                for (int c = 0; c < d; c++) {
+                    const size_t i0 = (size_t)r * d + c, i1 = (size_t)d * d + i0; /* layers 0 and 1 */
+                    /* head 0 owns columns 0..dh-1 of wq/wk/wv and rows 0..dh-1 of wo */
+                    if (c < dh) same &= pb->p.wq[i0] == pm->p.wq[i0] && pb->p.wv[i0] == pm->p.wv[i0];
+                    else zero &= pb->p.wq[i0] == 0 && pb->p.wk[i0] == 0 && pb->p.wv[i0] == 0;
+                    if (r < dh) same &= pb->p.wo[i0] == pm->p.wo[i0];
+                    else zero &= pb->p.wo[i0] == 0;
+                    zero &= pb->p.wq[i1] == 0 && pb->p.wo[i1] == 0;
+                }
+            for (int c = 0; c < d; c++) same &= pb->p.bo[c] == pm->p.bo[c] && pb->p.bo[d + c] == pm->p.bo[d + c];
+            tap_ok(same && memcmp(pb->p.w1, pm->p.w1, sizeof(float) * pm->info[HS_P_W1].count) == 0,
+                   "the kept head's weights, bo and the other tensors come back bit for bit");
+            tap_ok(zero, "the removed heads come back as zero weights");
+            tap_ok(pb->p.gates[0] == 0.5f && pb->p.gates[1] == 0 && pb->p.gates[2] == 0 && pb->p.gates[3] == 0,
+                   "gates: the kept head's value, 0 for the removed ones");
+        }
+        hs_model_destroy(&pb);
+        /* a head_mask value other than 0/1 is refused naming the dataset */
+        f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+        ds = H5Dopen2(f, "/model/head_mask", H5P_DEFAULT);
+        const unsigned char bad[4] = {1, 7, 0, 0};
+        H5Dwrite(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, bad);
+        H5Dclose(ds);
+        H5Fclose(f);
+        tap_ok(hs_checkpoint_load_file(path, "/model", &pb) == HS_ERR_INPUT &&
+                   strstr(hs_error_message(), "'head_mask' holds 7 at layer 0 head 1: expected 1 (kept) or 0 (removed)"),
+               "a bad head_mask: %s", hs_error_message());
+        hs_error_clear();
+        hs_model_destroy(&pb);
+        hs_model_destroy(&pm);
+    }
+
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) tap_diag("could not remove %s", dir);

@@ -68,6 +68,10 @@ printf '0 3\n0 3 zz\n' >"$tmp/bad.txt"
 expect_fail 2 "bad.txt line 2" "a bad line in --file names the line" -- $HS infer "$tmp/m.h5" --file "$tmp/bad.txt"
 expect_fail 2 "give exactly one of --tokens or --file" "infer without tokens" -- $HS infer "$tmp/m.h5"
 expect_fail 2 "unknown or incomplete option '--frobnicate'" "an unknown flag" -- $HS train --frobnicate --out "$tmp/x.h5"
+expect_fail 2 "^headsweep: error: export: unknown or incomplete option '--frobnicate' (see headsweep export --help)$" \
+    "export words an unknown flag as every subcommand does (E-CLI-03)" -- $HS export "$tmp/m.h5" --frobnicate
+expect_fail 2 "^headsweep: error: export: unknown or incomplete option '--point' (see headsweep export --help)$" \
+    "... and a flag without its value" -- $HS export "$tmp/m.h5" --point
 expect_fail 2 "--steps 'ten'" "a non-numeric flag value" -- $HS train --steps ten --out "$tmp/x.h5"
 expect_fail 2 "--heads 0: expected" "a flag value out of range" -- $HS train --heads 0 --out "$tmp/x.h5"
 expect_fail 2 "d_model = 10: expected a multiple of heads = 4" "d-model not divisible by heads" -- $HS train --d-model 10 --heads 4 --out "$tmp/x.h5"

@@ -298,6 +298,27 @@ case_e_res_16() { # a run killed on this host: its pid is gone, its lock text st
     blank_holder
 }
 
+# === one point of a sweep (prune, infer, export on a results file) =====================
+case_e_pt_01() { results r.h5; FILE=r.h5; hs prune r.h5 --base nosuch/1 --method michel --ratio 0.5; }
+case_e_pt_02() { results r.h5; FILE=r.h5; hs infer r.h5 --base majority/7 --eval; }
+case_e_pt_03() { results r.h5; FILE=r.h5; hs export r.h5 --base majority -o x.h5; }
+case_e_pt_04() { results r.h5; FILE=r.h5; hs prune r.h5 --point 24; }
+case_e_pt_05() { results r.h5 unlink /tasks; FILE=r.h5; hs prune r.h5 --point 0; }
+case_e_pt_06() { results r.h5; FILE=r.h5; hs prune r.h5 --method michel --ratio 0.5; }
+case_e_pt_07() { ckpt m.h5; FILE=m.h5; hs prune m.h5 --base majority/1 --method michel --ratio 0.5; }
+case_e_pt_08() { results r.h5; hs prune r.h5 --point 3 --ratio 0.5; }
+case_e_pt_09() { # the stored sweep text fine-tunes 6 steps instead of the 5 the rows had
+    results r.h5
+    "$TAMPER" r.h5 attr-str / sweep_text "$(sed 's/steps = 5;/steps = 6;/' "$FX/results/tiny.cfg")"
+    FILE=r.h5
+    hs prune r.h5 --point 3
+}
+case_e_pt_10() { results r.h5; FILE=r.h5; hs export r.h5 --point 7 -o x.h5; [ ! -e x.h5 ] || extra="x.h5 written; "; }
+case_e_pt_11() { results r.h5; : >x.h5; OUT=x.h5; hs export r.h5 --point 3 -o x.h5; [ ! -s x.h5 ] || extra="x.h5 changed; "; }
+case_e_pt_12() { results r.h5; hs export r.h5 -o x.h5; }
+case_e_pt_13() { results r.h5; hs export r.h5 --point 3; }
+case_e_pt_14() { ckpt m.h5; hs infer m.h5 --tokens 0 --batch 8; }
+
 # === environment =====================================================================
 case_e_env_01() { results r.h5; bare_path; hs_bare plot r.h5 -o figs; [ ! -e figs ] || extra="figs was created"; }
 case_e_env_02() { results r.h5; bare_path; hs_bare report r.h5 -o r.html; }

@@ -5,7 +5,8 @@
 # under mpirun -np 2, pruned by six methods (the small variant of
 # sweeps/bert-michel.cfg); 1 and 2 ranks give the same results; export of the
 # base model and of pruned points as Hugging Face folders, read back by
-# `train --pretrained DIR --steps 0`; bad settings refused with exit 2.
+# `train --pretrained DIR --steps 0`; a point re-run by `prune --point`; bad
+# settings refused with exit 2.
 set -u
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" # Open MPI's plugins (see test_run.sh)
 HS=${HEADSWEEP:-./headsweep}
@@ -83,6 +84,8 @@ check "export --base writes config.json, model.safetensors, vocab.txt" \
 pts=$($HS query "$tmp/bm2.h5" --where method=michel --where ratio=0.5 --columns id --format csv 2>/dev/null | tail -1 | tr -d " \r")
 check "export --point (michel, 0.5) records pruned_heads" \
     "$HS export $tmp/bm2.h5 --point $pts -o $tmp/exp >/dev/null && grep -q '\"pruned_heads\": {' $tmp/exp/config.json"
+check "prune --point (michel, 0.5) re-runs the pretrained sweep's row bit for bit (the folder's tokenizer, the stored base)" \
+    "$HS prune $tmp/bm2.h5 --point $pts >$tmp/rerun.out 2>&1 && grep -q '^same as the stored row, bit for bit' $tmp/rerun.out"
 ld=$($HS query "$tmp/bm2.h5" --where method=layerdrop --where ratio=0.5 --columns id --format csv 2>/dev/null | tail -1 | tr -d " \r")
 check "export --point (layerdrop, 0.5) leaves the dropped layers out" \
     "$HS export $tmp/bm2.h5 --point $ld -o $tmp/exl >/dev/null && grep -q '\"num_hidden_layers\": 2' $tmp/exl/config.json"

@@ -2,7 +2,8 @@
 # test_report.sh — `headsweep report` (TAP): the page for the committed
 # tests/fixtures/results/tiny.h5 is self-contained (every figure a base64
 # data: URI that decodes to the PNG gnuplot drew), holds the provenance,
-# counts, the failure with its message, per task figures and a summary; names
+# counts, the failure with its message, per task figures, a summary and every
+# point's row with the commands that re-run and export it; names
 # and messages from the data are HTML-escaped (a results file whose names are
 # HTML and script); and headless Chromium (Debian chromium) renders it with
 # every image loaded. Without gnuplot the figure tests SKIP; without a
@@ -34,7 +35,15 @@ check "counts: 4 base jobs done, 23 points done, 1 failed" \
     "grep -q '<tr><th>base jobs</th><td class=\"num\">4</td><td class=\"num\">0</td>' '$P' \
      && grep -q '<tr><th>points</th><td class=\"num\">23</td><td class=\"num\">1</td><td class=\"num\">0</td><td class=\"num\">24</td>' '$P'"
 check "the failure with its message" \
-    "grep -q 'Failures (1)' '$P' && grep -q '<tr><td>point 7</td><td>majority</td><td>michel-iter</td>.*injected failure (test hook --fail-point 7)' '$P'"
+    "grep -q 'Failures (1)' '$P' && grep -q '<tr><td><a href=\"#point-7\">point 7</a></td><td>majority</td><td>michel-iter</td>.*injected failure (test hook --fail-point 7)' '$P'"
+check "every point a row (id anchor #point-N) with the command that re-runs it; done ones with the one that exports it" \
+    "[ \$(grep -c '<tr id=\"point-[0-9]*\">' '$P') -eq 24 ] && [ \$(grep -c '<details>' '$P') -eq 2 ] \
+     && grep -q '<tr id=\"point-20\"><td class=\"num\">20</td><td>michel-iter</td>.*<code>headsweep prune [^<]*tiny.h5 --point 20</code><br><code>headsweep export [^<]*tiny.h5 --point 20 -o point-20.h5</code></td></tr>' '$P' \
+     && grep '<tr id=\"point-7\">' '$P' | grep -q 'failed.*--point 7</code></td></tr>' && ! grep '<tr id=\"point-7\">' '$P' | grep -q export"
+cp "$R" "$tmp/it's here.h5"
+"$HS" report "$tmp/it's here.h5" -o "$tmp/q.html" --no-plots >/dev/null 2>&1
+want="<code>headsweep export &#39;$tmp/it&#39;\\&#39;&#39;s here.h5&#39; --point 20 -o point-20.h5</code>"
+check "a results path with a space and a quote is quoted for the shell in the commands" 'grep -qF "$want" "$tmp/q.html"'
 check "a section and a summary table per task" \
     "[ \$(grep -c '<h2 id=\"task-[0-9]*\">Task ' '$P') -eq 2 ] && [ \$(grep -c '<h3>Summary by method and ratio</h3>' '$P') -eq 2 ] \
      && grep -q '<th>method</th><th class=\"num\">ratio</th><th class=\"num\">metric_pruned_mean</th>' '$P'"
@@ -133,10 +142,10 @@ HTML
     mark=$(grep -o 'IMAGES [0-9]*/[0-9]* H2 [0-9]* TABLES [0-9]*' "$tmp/dom.html" | head -1)
     if [ ! -s "$tmp/dom.html" ]; then
         skip "Chromium rendering: $chrome cannot run here (exit $rc): $(grep -v dbus "$tmp/dom.html.err" | tail -2 | tr '\n' ' ' | cut -c1-300)"
-    elif [ "$mark" = "IMAGES 10/10 H2 5 TABLES 6" ]; then
+    elif [ "$mark" = "IMAGES 10/10 H2 5 TABLES 8" ]; then
         ok "Chromium renders the page: all 10 images decoded, 5 sections, 6 tables ($mark)"
     else
-        notok "Chromium: '$mark' (expected IMAGES 10/10 H2 5 TABLES 6)"
+        notok "Chromium: '$mark' (expected IMAGES 10/10 H2 5 TABLES 8)"
     fi
     # a screenshot that is not blank
     prof=$(mktemp -d "$tmp/profile.XXXXXX")

@@ -1,33 +1,51 @@
 /* cmd_export.c — `headsweep export`: a sweep's base model, or one point's
- * pruned model, written as a Hugging Face folder (docs/pretrained.md). The
- * results file keeps base models and each point's mask, so a point's model
- * is its base model with the mask applied, physically shrunk: heads with
- * mask 0 are removed (config.json's pruned_heads), and layers a layer-
- * dropping method removed are left out. Points' fine-tuned weights are not
- * stored: the exported point is the pruned model its metric_pruned scored. */
+ * pruned model (docs/results-format.md "Re-running and exporting one
+ * point"). The results file keeps base models and each point's mask, so a
+ * point's model is made again: its base model with the mask applied,
+ * physically shrunk (heads with mask 0 removed, layers a layer-dropping
+ * method removed left out).
+ *
+ * On a pretrained model (model.pretrained): a Hugging Face folder
+ * (docs/pretrained.md); the exported point is the pruned model its
+ * metric_pruned scored (fine-tuned weights are not stored in the file).
+ * Trained from scratch: a headsweep checkpoint; the point is re-run (the
+ * sweep's code, checked bit for bit against its row, as `prune --point`),
+ * so the exported model is the one its metric_finetuned scored, fine-tuning
+ * included, and `infer OUT --eval` gives that metric again. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/alloc.h"
 #include "../pretrained/hf_model.h"
+#include "../prune/eval.h"
+#include "../store/checkpoint.h"
 #include "../store/results.h"
 #include "../sweep/config.h"
 #include "cli.h"
+#include "sweep_point.h"
+#include "task_attrs.h"
 
 static const char help[] =
-    "usage: headsweep export RESULTS.h5 (--point N | --base TASK/SEED) -o DIR\n\n"
-    "Writes a model of a sweep on a pretrained model (model.pretrained) as a\n"
-    "Hugging Face folder DIR: config.json, model.safetensors and the tokenizer\n"
-    "files of the original folder. --point N: the base model of point N with\n"
-    "its mask applied and the pruned heads physically removed (pruned_heads in\n"
-    "config.json; a dropped layer is left out); this is the model the row's\n"
-    "metric_pruned measured (fine-tuned weights are not kept in the file).\n"
-    "--base TASK/SEED: the fine-tuned base model of that task and seed value.\n\n"
+    "usage: headsweep export RESULTS.h5 (--point N | --base TASK/SEED) -o OUT\n\n"
+    "Writes one model of a sweep. --point N: point N's pruned model, the pruned\n"
+    "heads physically removed (a dropped layer is left out); --base TASK/SEED:\n"
+    "the base model of that task and seed value.\n\n"
+    "A sweep trained from scratch: OUT is a headsweep checkpoint (an HDF5 file,\n"
+    "group /model, with its task's attributes) that `headsweep infer` and\n"
+    "`headsweep prune` read. The point is re-run with the sweep's settings and\n"
+    "checked bit for bit against its row, and OUT holds the model its\n"
+    "metric_finetuned measured (fine-tuned when the sweep fine-tunes; else that\n"
+    "is metric_pruned): `headsweep infer OUT --eval` prints that metric again.\n\n"
+    "A sweep on a pretrained model (model.pretrained): OUT is a Hugging Face\n"
+    "folder (config.json with pruned_heads, model.safetensors and the tokenizer\n"
+    "files of the original folder); a point's folder is the model its\n"
+    "metric_pruned measured (fine-tuned weights are not kept in the file).\n\n"
     "  --point N          a row id of /points (see `headsweep query`)\n"
     "  --base TASK/SEED   a base job: task name and seed value\n"
-    "  -o, --output DIR   the folder to write (must not exist, or be empty)\n";
+    "  -o, --output OUT   the checkpoint file or folder to write (nothing is overwritten)\n";
 
 /* A copy of m without its dropped layers (layer_off), so the folder's
  * num_hidden_layers counts only the layers that run. */
@@ -58,89 +76,177 @@ static hs_status without_dropped_layers(const hs_model *m, hs_model **out)
     return HS_OK;
 }
 
-int hs_cmd_export(int argc, char **argv)
+/* A point of a sweep trained from scratch, re-run and written as a
+ * physically pruned checkpoint (see the file comment). */
+static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
 {
-    static const struct option longopts[] = {{"point", required_argument, NULL, 'p'},
-                                             {"base", required_argument, NULL, 'b'},
-                                             {"output", required_argument, NULL, 'o'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
-    long point = -1;
-    const char *base = NULL, *dir = NULL;
-    hs_cli_parser p = {.name = "export", .shortopts = "o:h", .longopts = longopts, .help = 'h', .help_text = help,
-                       .args = HS_CLI_OWN_ERRORS, .argc = argc, .argv = argv};
-    hs_status s = HS_OK;
-    int c;
-    while ((c = hs_cli_next_option(&p, &s)) > 0) {
-        switch (c) {
-        case 'p': s = hs_parse_long("--point", optarg, 0, 1L << 40, &point); break;
-        case 'b': base = optarg; break;
-        case 'o': dir = optarg; break;
-        default:
-            fprintf(stderr, "headsweep export: unknown option or missing value: %s\n%s", argv[optind - 1], help);
-            return 2;
-        }
-        if (s != HS_OK) return hs_cli_report(s);
+    const hs_sweep *sw = &cs->sw;
+    const hs_sweep_point *pt = &sw->points[p];
+    const size_t LH = (size_t)cs->lmax * cs->hmax;
+    hs_model *base = NULL, *m = NULL, *small = NULL, *back = NULL;
+    hs_task *t = NULL;
+    hs_point_row row, *stored = NULL;
+    uint8_t *mask = NULL, *smask = NULL, *hm = NULL;
+    float *imp = NULL, *simp = NULL;
+    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+    int hook = 0;
+    hs_job_init_point_row(sw, p, &row);
+    hs_status s = hs_cli_sweep_base_model(cs, pt->base, &base, &t);
+    if (s == HS_OK) s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
+    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
+    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
+    if (s == HS_OK && stored[p].status != HS_STATUS_DONE)
+        s = hs_error_set(HS_ERR_INPUT, "%s: point %ld %s: nothing to export (see `headsweep query %s --where id=%ld`)",
+                         cs->path, p, stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet", cs->path, p);
+    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    if (s == HS_OK) s = hs_job_run_point_keep(&cs->tc, p, base, cs->lmax, cs->hmax, &row, mask, imp, curve, &m, &hook);
+    if (s != HS_OK) goto done;
+    char diff[2048];
+    hs_cli_sweep_compare(&stored[p], &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+    if (*diff) {
+        s = hs_error_set(HS_ERR_NUMERIC, "%s: point %ld re-run differs from its stored row: %s (the task data, this "
+                         "binary or its libraries changed since the sweep ran?)", cs->path, p, diff);
+        goto done;
     }
-    if (c == HS_CLI_HELP) return 0;
-    if (optind != argc - 1 || !dir || (point < 0) == (base == NULL)) {
-        fprintf(stderr, "headsweep export: expected RESULTS.h5, one of --point N or --base TASK/SEED, and -o DIR\n%s",
-                help);
-        return 2;
+    const int L = m->cfg.layers, H = m->cfg.heads;
+    if (hook)
+        s = hs_error_set(HS_ERR_INPUT, "%s: point %ld (method %s) gates its heads per example: a checkpoint holds fixed "
+                         "heads only, so it cannot be exported", cs->path, p, row.method);
+    for (int i = 0; s == HS_OK && i < L * H; i++)
+        if (mask[(i / H) * cs->hmax + i % H] == 2)
+            s = hs_error_set(HS_ERR_INPUT, "%s: point %ld (method %s) keeps heads with constant attention (mask 2): "
+                             "a checkpoint does not store them, so it cannot be exported", cs->path, p, row.method);
+    /* the kept layers' head mask; dropped layers leave the model */
+    int keep = 0;
+    for (int l = 0; l < L; l++) keep += !m->layer_off[l];
+    if (s == HS_OK) s = hs_calloc((void **)&hm, (size_t)L * H + 1, 1, "head mask");
+    for (int l = 0, k = 0; s == HS_OK && l < L; l++) {
+        if (m->layer_off[l]) continue;
+        for (int j = 0; j < H; j++) hm[k * H + j] = mask[l * cs->hmax + j] != 0;
+        k++;
     }
-    const char *path = argv[optind];
-    hs_results *r = NULL;
-    hs_sweep sw;
-    memset(&sw, 0, sizeof sw);
+    if (s == HS_OK && keep < L) s = without_dropped_layers(m, &small);
+    if (s != HS_OK) goto done;
+    const hs_model *w = small ? small : m;
+    long kept = 0;
+    for (int i = 0; i < keep * H; i++) kept += hm[i];
+    const hs_task_spec *ts = &t->spec;
+    hs_attr extra[64] = {
+        {"task", HS_ATTR_STR, 0, 0, ts->name},
+        {"data_seed", HS_ATTR_LONG, (long)ts->seed, 0, 0},
+        {"exported_from", HS_ATTR_STR, 0, 0, cs->path},
+        {"point", HS_ATTR_LONG, p, 0, 0},
+        {"method", HS_ATTR_STR, 0, 0, row.method},
+        {"ratio", HS_ATTR_DOUBLE, 0, row.ratio, 0},
+        {"seed", HS_ATTR_LONG, (long)row.seed, 0, 0},
+        {"finetune_steps", HS_ATTR_LONG, sw->finetune_steps, 0, 0},
+        {"eval_batch", HS_ATTR_LONG, sw->batch, 0, 0},
+        {"test_metric_name", HS_ATTR_STR, 0, 0, hs_metric_name(t->metric)},
+        {"test_metric", HS_ATTR_DOUBLE, 0, row.metric_finetuned, 0},
+        {"metric_pruned", HS_ATTR_DOUBLE, 0, row.metric_pruned, 0},
+        {"metric_finetuned", HS_ATTR_DOUBLE, 0, row.metric_finetuned, 0},
+    };
+    int n_extra = 0;
+    while (extra[n_extra].name) n_extra++;
+    n_extra += hs_task_spec_attrs(ts, extra + n_extra, 64 - n_extra);
+    s = hs_checkpoint_save_file_pruned(out, "/model", w, hm, extra, n_extra);
+    /* read back and scored as `infer OUT --eval` does: the row's metric, or no file */
+    if (s == HS_OK) s = hs_checkpoint_load_file(out, "/model", &back);
+    hs_batch_buf bb = {0};
+    hs_eval_result ev;
+    if (s == HS_OK) s = hs_model_setup_batch(back, sw->batch, t->shape.seq_len);
+    if (s == HS_OK) s = hs_batch_buf_create(&bb, t, sw->batch);
+    if (s == HS_OK) s = hs_eval_split(back, t, HS_SPLIT_TEST, &bb, &ev);
+    hs_batch_buf_free(&bb);
+    if (s == HS_OK && memcmp(&ev.metric, &row.metric_finetuned, sizeof ev.metric))
+        s = hs_error_set(HS_ERR_NUMERIC, "%s: the exported model of point %ld scores %.17g, its row's metric_finetuned "
+                         "is %.17g: nothing written", cs->path, p, ev.metric, row.metric_finetuned);
+    if (s != HS_OK) {
+        if (back) unlink(out);
+        goto done;
+    }
+    printf("wrote %s:/model, point %ld of %s (task %s, method %s, ratio %g, seed %lld): %ld of %d heads, %d of %d layers, "
+           "%zu of %zu parameters; test %s %.17g = the row's metric_finetuned (`headsweep infer %s --eval`)\n",
+           out, p, cs->path, row.task, row.method, row.ratio, (long long)row.seed, kept, L * H, keep, L,
+           w->num_params - (size_t)(keep * H - kept) * (4 * (size_t)(w->cfg.d_model / H) * w->cfg.d_model +
+                                                       3 * (size_t)(w->cfg.d_model / H) + 1),
+           m->num_params, hs_metric_name(t->metric), ev.metric, out);
+done:
+    hs_model_destroy(&back);
+    hs_model_destroy(&small);
+    hs_model_destroy(&m);
+    hs_model_destroy(&base);
+    hs_free(stored);
+    hs_free(mask);
+    hs_free(smask);
+    hs_free(imp);
+    hs_free(simp);
+    hs_free(hm);
+    return s;
+}
+
+/* A base model of a sweep trained from scratch as a headsweep checkpoint. */
+static hs_status export_scratch_base(hs_cli_sweep *cs, long b, const char *out)
+{
+    hs_model *m = NULL;
+    hs_task *t = NULL;
+    hs_status s = hs_cli_sweep_base_model(cs, b, &m, &t);
+    if (s == HS_OK) {
+        const hs_task_spec *ts = &t->spec;
+        hs_attr extra[64] = {
+            {"task", HS_ATTR_STR, 0, 0, ts->name},
+            {"data_seed", HS_ATTR_LONG, (long)ts->seed, 0, 0},
+            {"exported_from", HS_ATTR_STR, 0, 0, cs->path},
+            {"seed", HS_ATTR_LONG, (long)cs->bases[b].seed, 0, 0},
+            {"eval_batch", HS_ATTR_LONG, cs->sw.batch, 0, 0},
+            {"test_metric_name", HS_ATTR_STR, 0, 0, hs_metric_name(t->metric)},
+            {"test_metric", HS_ATTR_DOUBLE, 0, cs->bases[b].metric, 0},
+        };
+        int n_extra = 0;
+        while (extra[n_extra].name) n_extra++;
+        n_extra += hs_task_spec_attrs(ts, extra + n_extra, 64 - n_extra);
+        s = hs_checkpoint_save_file(out, "/model", m, extra, n_extra);
+    }
+    if (s == HS_OK)
+        printf("wrote %s:/model, the base model %s/%lld of %s\n", out, cs->bases[b].task,
+               (long long)cs->bases[b].seed, cs->path);
+    hs_model_destroy(&m);
+    return s;
+}
+
+/* A model of a sweep on a pretrained model as a Hugging Face folder. */
+static hs_status export_pretrained(hs_cli_sweep *cs, long point, long b, const char *dir)
+{
+    const char *path = cs->path;
+    hs_sweep *sw = &cs->sw;
+    hs_results *r = cs->res;
     hs_model *m = NULL, *small = NULL;
-    hs_point_row *rows = NULL;
-    hs_base_row *brows = NULL;
     uint8_t *mask = NULL;
     float *imp = NULL;
     double curve[HS_CURVE_WIDTH];
-    s = hs_results_open(&r, path, 0);
-    if (s == HS_OK) s = hs_sweep_load_text(hs_results_sweep_text(r), path, &sw);
-    long b = -1;
-    const long np = s == HS_OK ? hs_results_n_points(r) : 0, nb = s == HS_OK ? hs_results_n_base(r) : 0;
-    if (s == HS_OK) s = hs_calloc((void **)&brows, (size_t)nb + 1, sizeof *brows, "rows");
-    if (s == HS_OK) s = hs_results_read_bases(r, brows);
-    if (s == HS_OK && point >= 0) {
-        if (point >= np)
-            s = hs_error_set(HS_ERR_INPUT, "%s: --point %ld: expected a point id 0..%ld", path, point, np - 1);
-        if (s == HS_OK) s = hs_calloc((void **)&rows, (size_t)np, sizeof *rows, "rows");
+    hs_point_row *rows = NULL;
+    const hs_sweep_task *task = &sw->tasks[sw->bases[b].task];
+    hs_status s = HS_OK;
+    if (point >= 0) {
+        s = hs_calloc((void **)&rows, (size_t)cs->n_points, sizeof *rows, "rows");
         if (s == HS_OK) s = hs_results_read_points(r, rows);
         if (s == HS_OK && rows[point].status != HS_STATUS_DONE)
             s = hs_error_set(HS_ERR_INPUT, "%s: point %ld is not done (status %d): nothing to export yet", path, point,
                              rows[point].status);
-        if (s == HS_OK) b = rows[point].base;
-    } else if (s == HS_OK) {
-        const char *slash = strrchr(base, '/');
-        long seed = 0;
-        if (!slash) s = hs_error_set(HS_ERR_INPUT, "--base %s: expected TASK/SEED (e.g. mnli/1)", base);
-        if (s == HS_OK) s = hs_parse_long("--base's seed", slash + 1, -(1L << 40), 1L << 40, &seed);
-        for (long i = 0; s == HS_OK && i < nb && b < 0; i++)
-            if (brows[i].seed == seed && strlen(brows[i].task) == (size_t)(slash - base) &&
-                !strncmp(brows[i].task, base, (size_t)(slash - base)))
-                b = i;
-        if (s == HS_OK && b < 0)
-            s = hs_error_set(HS_ERR_INPUT, "%s: no base job %s (see `headsweep query %s --bases`)", path, base, path);
     }
-    if (s == HS_OK && (b < 0 || b >= nb || b >= sw.n_bases))
-        s = hs_error_set(HS_ERR_INPUT, "%s: base job %ld is not in the file (damaged file?)", path, b);
-    if (s == HS_OK && brows[b].status != HS_STATUS_DONE)
+    if (s == HS_OK && cs->bases[b].status != HS_STATUS_DONE)
         s = hs_error_set(HS_ERR_INPUT, "%s: base job %ld (%s, seed %lld) is not done: nothing to export yet", path, b,
-                         brows[b].task, (long long)brows[b].seed);
-    const hs_sweep_task *task = s == HS_OK ? &sw.tasks[sw.bases[b].task] : NULL;
-    if (s == HS_OK && !task->pretrained)
-        s = hs_error_set(HS_ERR_INPUT, "%s: task %s does not start from a pretrained model (model.pretrained): "
-                         "export writes Hugging Face folders of such models only", path, task->name);
+                         cs->bases[b].task, (long long)cs->bases[b].seed);
     if (s == HS_OK) s = hs_results_read_base_model(r, b, &m);
     if (s == HS_OK && point >= 0) {
-        const int L = hs_results_max_layers(r), H = hs_results_max_heads(r);
+        const int L = cs->lmax, H = cs->hmax;
         s = hs_calloc((void **)&mask, (size_t)L * H, 1, "mask");
         if (s == HS_OK) s = hs_calloc((void **)&imp, (size_t)L * H, sizeof *imp, "importance");
         if (s == HS_OK) s = hs_results_read_point_arrays(r, point, mask, imp, curve);
-        const int drops_layers = s == HS_OK && !strcmp(sw.methods[sw.points[point].method].method->name, "layerdrop");
+        const int drops_layers = s == HS_OK && !strcmp(sw->methods[sw->points[point].method].method->name, "layerdrop");
         for (int l = 0; s == HS_OK && l < m->cfg.layers; l++) {
             int kept = 0;
             for (int j = 0; j < m->cfg.heads; j++) {
@@ -164,7 +270,7 @@ int hs_cmd_export(int argc, char **argv)
     /* the labels in the model's class order are the task's (hs_sweep_pretrained_load
      * puts a checkpoint's own head into that order too) */
     hs_task *t = NULL;
-    if (s == HS_OK && hs_sweep_task_open(&sw, sw.bases[b].task, sw.bases[b].seed, &t) != HS_OK) {
+    if (s == HS_OK && hs_sweep_task_open(sw, sw->bases[b].task, sw->bases[b].seed, &t) != HS_OK) {
         fprintf(stderr, "headsweep export: warning: cannot open task %s for its label names (%s); "
                         "id2label gets LABEL_0..\n", task->name, hs_error_message());
         hs_error_clear();
@@ -178,10 +284,54 @@ int hs_cmd_export(int argc, char **argv)
     hs_model_destroy(&m);
     hs_model_destroy(&small);
     hs_free(rows);
-    hs_free(brows);
     hs_free(mask);
     hs_free(imp);
-    hs_sweep_free(&sw);
-    if (r) hs_results_close(&r);
+    return s;
+}
+
+int hs_cmd_export(int argc, char **argv)
+{
+    static const struct option longopts[] = {{"point", required_argument, NULL, 'p'},
+                                             {"base", required_argument, NULL, 'b'},
+                                             {"output", required_argument, NULL, 'o'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    long point = -1;
+    const char *base = NULL, *out = NULL;
+    hs_cli_parser p = {.name = "export", .shortopts = "o:h", .longopts = longopts, .help = 'h', .help_text = help,
+                       .args = HS_CLI_ONE_ARG_LATER, .arg = "RESULTS.h5", .argc = argc, .argv = argv};
+    hs_status s = HS_OK;
+    int c;
+    while ((c = hs_cli_next_option(&p, &s)) > 0) {
+        switch (c) {
+        case 'p': s = hs_parse_long("--point", optarg, 0, 1L << 40, &point); break;
+        case 'b': base = optarg; break;
+        case 'o': out = optarg; break;
+        }
+    }
+    if (c == HS_CLI_HELP) return 0;
+    if (s == HS_OK) s = hs_cli_check_args(&p);
+    if (s == HS_OK && (point < 0) == (base == NULL))
+        s = hs_error_set(HS_ERR_INPUT, "export: give one of --point N or --base TASK/SEED (see headsweep export --help)");
+    if (s == HS_OK && !out)
+        s = hs_error_set(HS_ERR_INPUT, "export: -o OUT is required (the checkpoint or folder to write)");
+    if (s != HS_OK) return hs_cli_report(s);
+    const char *path = argv[optind];
+    hs_cli_sweep cs;
+    memset(&cs, 0, sizeof cs);
+    long b = -1;
+    s = hs_cli_sweep_open(&cs, path);
+    if (s == HS_OK && point >= 0) s = hs_cli_sweep_check_point(&cs, point);
+    if (s == HS_OK && point >= 0) b = cs.sw.points[point].base;
+    if (s == HS_OK && base) s = hs_cli_sweep_find_base(&cs, base, &b);
+    if (s == HS_OK) {
+        const hs_sweep_task *task = &cs.sw.tasks[cs.sw.bases[b].task];
+        if (task->pretrained) s = export_pretrained(&cs, point, b, out);
+        else if (access(out, F_OK) == 0)
+            s = hs_error_set(HS_ERR_INPUT, "export: %s exists: expected a new file (nothing is overwritten)", out);
+        else if (point >= 0) s = export_scratch_point(&cs, point, out);
+        else s = export_scratch_base(&cs, b, out);
+    }
+    hs_cli_sweep_close(&cs);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

@@ -11,27 +11,41 @@
 #include "../core/alloc.h"
 #include "../core/rng.h"
 #include "../prune/point.h"
+#include "../query/table_fmt.h"
 #include "../store/checkpoint.h"
 #include "../store/h5util.h"
 #include "../sweep/config.h"
 #include "cli.h"
+#include "sweep_point.h"
 #include "task_attrs.h"
 
 static const char help[] =
-    "usage: headsweep prune CHECKPOINT.h5 --method NAME --ratio R [options]\n\n"
+    "usage: headsweep prune CHECKPOINT.h5 --method NAME --ratio R [options]\n"
+    "       headsweep prune RESULTS.h5 --base TASK/SEED --method NAME --ratio R [options]\n"
+    "       headsweep prune RESULTS.h5 --point N\n\n"
     "Prunes a trained model (from `headsweep train`) at one ratio and reports the\n"
-    "test metric before, after pruning and after fine-tuning, FLOPs and latency.\n\n"
-    "  --method NAME       one of the methods listed below\n"
+    "test metric before, after pruning and after fine-tuning, FLOPs and latency.\n"
+    "--base: a base model of a sweep's results file, its task from the stored\n"
+    "sweep; the fine-tuning, batch and latency settings default to the sweep's,\n"
+    "--method may name a method entry's label (its settings), and the point's key\n"
+    "is the sweep's, so a (method, ratio) of the grid gives that point's row.\n"
+    "--point N: re-runs row N of /points with everything the sweep used and\n"
+    "checks it bit for bit against the stored row (all but the timing columns);\n"
+    "a difference is an error (exit 1).\n\n"
+    "  --method NAME       one of the methods listed below (with --base: or a label of the sweep)\n"
     "  --ratio R           fraction of heads removed, 0 <= R < 1\n"
     "  --set NAME=VALUE    a method setting (repeatable); --list-settings shows them\n"
-    "  --finetune N        fine-tuning steps with the mask fixed [0]\n"
-    "  --finetune-lr X     [1e-3]\n"
+    "  --finetune N        fine-tuning steps with the mask fixed [0; --base: the sweep's]\n"
+    "  --finetune-lr X     [1e-3; --base: the sweep's]\n"
     "  --kd-alpha X        distillation weight of fine-tuning, base model as teacher, 0 = off [0]\n"
     "  --kd-temperature T  distillation temperature [2]\n"
-    "  --batch N           evaluation / fine-tuning batch [64]\n"
-    "  --seed N            seed of the point's random streams [1]\n"
-    "  --latency-repeats N timed forward passes per model, 0 = skip [5]\n"
-    "  --group PATH        checkpoint group [/model]\n"
+    "  --batch N           evaluation / fine-tuning batch [64; --base: run.batch]\n"
+    "  --seed N            seed of the point's random streams [1; --base: the base job's]\n"
+    "  --latency-repeats N timed forward passes per model, 0 = skip [5; --base: the sweep's]\n"
+    "  --group PATH        checkpoint group [/model]; /checkpoints/TASK/seed_S of a\n"
+    "                      results file is --base TASK/S\n"
+    "  --base TASK/SEED    the base model of that task and seed value of a results file\n"
+    "  --point N           re-run row N of a results file's /points and compare\n"
     "  --list-settings     print the method's settings and exit\n";
 
 /* The help, then every registered method with its summary. */
@@ -108,83 +122,241 @@ static void list_settings(const hs_method *m)
 }
 
 typedef struct {
-    const char *ckpt, *group;
+    const char *ckpt, *group, *base;
+    long point;
+    const char *method_name;
     const hs_method *method;
     hs_settings set;
     double ratio;
     long finetune, batch, seed, latency;
     double ft_lr;
     double kd_alpha, kd_temperature;
+    /* which of them the command line gave (the sweep's values otherwise) */
+    int given_ft, given_ftlr, given_batch, given_seed, given_lat, given_kda, given_kdt, given_group, nsets;
 } prune_opts;
 
-static hs_status run(const prune_opts *o)
+/* The metrics, the mask and the scores of one point; mask and importance
+ * [L][H] with row stride `stride`. */
+static void print_point(const char *task, const char *label, const char *metric, double ratio,
+                        const hs_point_result *r, const hs_method *meth, int L, int H, int stride)
 {
-    hid_t f;
-    HS_CHECK(hs_h5_open_read(o->ckpt, &f));
+    printf("task %s, method %s, ratio %g: heads kept %ld of %ld, parameters kept %ld of %ld\n", task, label, ratio,
+           r->heads_kept, r->heads_total, r->params_kept, r->params_total);
+    printf("%s: base %.4f  pruned %.4f  fine-tuned %.4f\n", metric, r->metric_base, r->metric_pruned,
+           r->metric_finetuned);
+    printf("flops ratio %.4f  latency ratio %.4f  shrunk-vs-masked max diff %.2e  evals %ld  %.2f s\n",
+           r->flops_ratio, r->latency_ratio, r->shrink_max_diff, r->evals, r->seconds);
+    printf("mask (layer x head, 1 = kept) and importance:\n");
+    for (int l = 0; l < L; l++) {
+        printf("  layer %d:", l);
+        for (int j = 0; j < H; j++) printf(" %d", r->mask[l * stride + j]);
+        printf("   ");
+        for (int j = 0; j < H; j++) printf(" %.4g", r->importance[l * stride + j]);
+        printf("\n");
+    }
+    if (r->curve_len) {
+        if (meth->curve_label)
+            printf("curve (%s):", meth->curve_label);
+        else
+            printf("curve (prune-split %s per step):", metric);
+        for (int i = 0; i < r->curve_len; i++) printf(" %.4f", r->curve[i]);
+        printf("\n");
+    }
+}
+
+/* A --base run that is point p of the grid: its row as the sweep would
+ * write it (hs_job_run_point's fields) against the stored one, reported. */
+static hs_status compare_with_row(hs_cli_sweep *cs, long p, const hs_point_result *r, int L, int H)
+{
+    const size_t LH = (size_t)cs->lmax * cs->hmax;
+    hs_point_row row, *stored = NULL;
+    uint8_t *mask = NULL, *smask = NULL;
+    float *imp = NULL, *simp = NULL;
+    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+    hs_job_init_point_row(&cs->sw, p, &row);
+    row.status = HS_STATUS_DONE;
+    row.metric_base = r->metric_base;
+    row.metric_pruned = r->metric_pruned;
+    row.metric_finetuned = r->metric_finetuned;
+    row.loss = r->loss_pruned;
+    row.heads_kept = (int32_t)r->heads_kept;
+    row.heads_total = (int32_t)r->heads_total;
+    row.params_kept = r->params_kept;
+    row.params_total = r->params_total;
+    row.flops_ratio = r->flops_ratio;
+    row.shrink_max_diff = r->shrink_max_diff;
+    row.evals = r->evals;
+    row.curve_len = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
+    for (int i = 0; i < HS_CURVE_WIDTH; i++) curve[i] = i < row.curve_len ? r->curve[i] : NAN;
+    hs_status s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
+    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
+    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
+    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    if (s == HS_OK && L <= cs->lmax && H <= cs->hmax) {
+        memset(mask, HS_MASK_ABSENT, LH);
+        for (size_t i = 0; i < LH; i++) imp[i] = NAN;
+        for (int l = 0; l < L; l++)
+            for (int j = 0; j < H; j++) {
+                mask[l * cs->hmax + j] = r->mask[l * H + j];
+                imp[l * cs->hmax + j] = r->importance[l * H + j];
+            }
+        char diff[2048];
+        hs_cli_sweep_compare(&stored[p], &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+        if (stored[p].status != HS_STATUS_DONE)
+            printf("this is point %ld of %s, whose row %s\n", p, cs->path,
+                   stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet");
+        else if (*diff)
+            printf("this is point %ld of %s, but it differs from its row: %s\n", p, cs->path, diff);
+        else
+            printf("this is point %ld of %s: the same as its row, bit for bit (all but the timing columns)\n", p,
+                   cs->path);
+    }
+    hs_free(stored);
+    hs_free(mask);
+    hs_free(smask);
+    hs_free(imp);
+    hs_free(simp);
+    return s;
+}
+
+/* One point by hand: a checkpoint (its own task), or (cs) a sweep's base
+ * job b, with the sweep's settings wherever the command line gives none and
+ * the key a sweep point of this method label, ratio and seed would have. */
+static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
+{
     hs_model *m = NULL;
-    hs_task *task = NULL;
+    hs_task *task = NULL, *own = NULL;
     hs_point_result r = {0};
-    char where[4200], strbuf[4096];
-    snprintf(where, sizeof where, "%s:%s", o->ckpt, o->group);
-    hs_task_spec spec;
-    char pre[4096] = "";
     hs_text_encoder *enc = NULL;
-    hs_status s = hs_checkpoint_read(f, o->group, o->ckpt, &m);
-    if (s == HS_OK) {
-        hid_t g = H5Gopen2(f, o->group, H5P_DEFAULT);
-        s = hs_task_spec_read(g, &spec, strbuf, sizeof strbuf, where);
-        /* a model trained with --pretrained: its texts need that folder's tokenizer */
-        if (s == HS_OK && H5Aexists(g, "pretrained") > 0) s = hs_h5_attr_read_str(g, "pretrained", pre, sizeof pre, where);
-        H5Gclose(g);
+    const hs_sweep *sw = cs ? &cs->sw : NULL;
+    const hs_sweep_method *entry = NULL;
+    const char *label = o->method->name;
+    uint64_t key;
+    hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha, o->kd_temperature};
+    hs_status s;
+    if (cs) {
+        s = hs_cli_sweep_base_model(cs, b, &m, &task);
+        for (int i = 0; sw && i < sw->n_methods && !entry; i++)
+            if (!strcmp(sw->methods[i].label, o->method_name)) entry = &sw->methods[i];
+        if (entry) label = entry->label;
+        const hs_point_opts d = hs_sweep_point_opts(sw, sw->bases[b].task);
+        if (!o->given_ft) po.finetune_steps = d.finetune_steps;
+        if (!o->given_ftlr) po.finetune_lr = d.finetune_lr;
+        if (!o->given_batch) po.batch = d.batch;
+        if (!o->given_lat) po.latency_repeats = d.latency_repeats;
+        if (!o->given_kda) po.kd_alpha = d.kd_alpha;
+        if (!o->given_kdt) po.kd_temperature = d.kd_temperature;
+        const hs_sweep_base *bj = &sw->bases[b];
+        /* hs_sweep_point_key's recipe, with this label and ratio */
+        key = hs_key_str(hs_key_u64(0, sw->seed), sw->tasks[bj->task].name);
+        key = hs_key_f64(hs_key_str(key, label), o->ratio);
+        key = hs_key_str(hs_key_u64(key, (uint64_t)sw->seeds[bj->seed]), "point");
+    } else {
+        s = hs_cli_checkpoint_task(o->ckpt, o->group, &m, &own, &enc);
+        task = own;
+        key = s == HS_OK ? hs_key_str(hs_key_f64(hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed), task->spec.name),
+                                                             o->method->name), o->ratio), "point")
+                         : 0;
     }
-    H5Fclose(f);
-    if (s == HS_OK && *pre && spec.tokenizer && !strcmp(spec.tokenizer, "pretrained")) {
-        s = hs_sweep_pretrained_encoder(pre, &enc);
-        spec.encoder = enc;
-    }
-    if (s == HS_OK) s = hs_task_open(&task, &spec);
-    if (s == HS_OK && (task->shape.seq_len != m->cfg.seq_len || task->shape.n_out != m->cfg.n_out))
-        s = hs_error_set(HS_ERR_INPUT, "%s: the task's shape no longer matches the checkpoint (data changed?)",
-                         where);
+    if (s == HS_OK && po.kd_alpha > 0 && po.finetune_steps == 0)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
     const int N = m ? m->cfg.layers * m->cfg.heads : 0;
     if (s == HS_OK) s = hs_calloc((void **)&r.mask, (size_t)N, 1, "mask");
     if (s == HS_OK) s = hs_calloc((void **)&r.importance, (size_t)N, sizeof(float), "importance");
+    if (s == HS_OK) s = hs_point_run(m, task, o->method, &o->set, o->ratio, key, &po, &r);
     if (s != HS_OK) goto done;
-    const uint64_t key = hs_key_str(hs_key_f64(hs_key_str(hs_key_str(hs_key_u64(0, (uint64_t)o->seed),
-                                                                    spec.name), o->method->name),
-                                               o->ratio), "point");
-    const hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha,
-                              o->kd_temperature};
-    s = hs_point_run(m, task, o->method, &o->set, o->ratio, key, &po, &r);
-    if (s != HS_OK) goto done;
-    const char *metric = hs_metric_name(task->metric);
-    printf("task %s, method %s, ratio %g: heads kept %ld of %ld, parameters kept %ld of %ld\n", spec.name,
-           o->method->name, o->ratio, r.heads_kept, r.heads_total, r.params_kept, r.params_total);
-    printf("%s: base %.4f  pruned %.4f  fine-tuned %.4f\n", metric, r.metric_base, r.metric_pruned,
-           r.metric_finetuned);
-    printf("flops ratio %.4f  latency ratio %.4f  shrunk-vs-masked max diff %.2e  evals %ld  %.2f s\n",
-           r.flops_ratio, r.latency_ratio, r.shrink_max_diff, r.evals, r.seconds);
-    printf("mask (layer x head, 1 = kept) and importance:\n");
-    for (int l = 0; l < m->cfg.layers; l++) {
-        printf("  layer %d:", l);
-        for (int j = 0; j < m->cfg.heads; j++) printf(" %d", r.mask[l * m->cfg.heads + j]);
-        printf("   ");
-        for (int j = 0; j < m->cfg.heads; j++) printf(" %.4g", r.importance[l * m->cfg.heads + j]);
-        printf("\n");
-    }
-    if (r.curve_len) {
-        if (o->method->curve_label)
-            printf("curve (%s):", o->method->curve_label);
-        else
-            printf("curve (prune-split %s per step):", metric);
-        for (int i = 0; i < r.curve_len; i++) printf(" %.4f", r.curve[i]);
-        printf("\n");
+    print_point(task->spec.name, label, hs_metric_name(task->metric), o->ratio, &r, o->method, m->cfg.layers,
+                m->cfg.heads, m->cfg.heads);
+    if (cs) {
+        /* is it a point of the grid? then --point N compares it with the stored row */
+        const hs_point_opts d = hs_sweep_point_opts(sw, sw->bases[b].task);
+        int ri = -1;
+        for (int i = 0; i < sw->n_ratios; i++)
+            if (sw->ratios[i] == o->ratio) ri = i;
+        const int same_opts = po.finetune_steps == d.finetune_steps && po.finetune_lr == d.finetune_lr &&
+                              po.batch == d.batch && po.kd_alpha == d.kd_alpha && po.kd_temperature == d.kd_temperature;
+        if (entry && ri >= 0 && same_opts && entry->method == o->method &&
+            !memcmp(entry->set.v, o->set.v, sizeof(double) * (size_t)o->method->n_settings)) {
+            const long p = hs_sweep_point_id(sw, sw->bases[b].task, (int)(entry - sw->methods), ri, sw->bases[b].seed);
+            s = compare_with_row(cs, p, &r, m->cfg.layers, m->cfg.heads);
+        }
     }
 done:
     hs_free(r.mask);
     hs_free(r.importance);
-    hs_task_destroy(&task);
+    hs_task_destroy(&own);
     hs_sweep_pretrained_encoder_free(&enc);
+    hs_model_destroy(&m);
+    return s;
+}
+
+/* ---- --point N: a row of /points re-run and compared ------------------------ */
+
+static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
+{
+    const hs_sweep *sw = &cs->sw;
+    const long p = o->point;
+    const hs_sweep_point *pt = &sw->points[p];
+    const hs_sweep_method *me = &sw->methods[pt->method];
+    const size_t LH = (size_t)cs->lmax * cs->hmax;
+    hs_model *m = NULL;
+    hs_task *task = NULL;
+    hs_point_row row, *stored = NULL;
+    uint8_t *mask = NULL, *smask = NULL;
+    float *imp = NULL, *simp = NULL;
+    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+    hs_job_init_point_row(sw, p, &row);
+    hs_status s = hs_cli_sweep_base_model(cs, pt->base, &m, &task);
+    if (s == HS_OK) s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
+    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
+    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
+    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
+    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
+    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    /* the sweep's own code for a point, on the stored base model */
+    if (s == HS_OK) s = hs_job_run_point(&cs->tc, p, m, cs->lmax, cs->hmax, &row, mask, imp, curve);
+    if (s != HS_OK) goto done;
+    const int L = m->cfg.layers, H = m->cfg.heads;
+    hs_point_result r = {.mask = mask, .importance = imp, .metric_base = row.metric_base,
+                         .metric_pruned = row.metric_pruned, .metric_finetuned = row.metric_finetuned,
+                         .heads_kept = row.heads_kept, .heads_total = row.heads_total, .params_kept = row.params_kept,
+                         .params_total = row.params_total, .flops_ratio = row.flops_ratio,
+                         .latency_ratio = row.latency_ratio, .shrink_max_diff = row.shrink_max_diff,
+                         .curve_len = row.curve_len, .evals = row.evals, .seconds = row.wall_seconds};
+    memcpy(r.curve, curve, sizeof(double) * (size_t)row.curve_len);
+    printf("point %ld of %s re-run (seed %lld, fine-tuning %ld steps):\n", p, cs->path, (long long)row.seed,
+           sw->finetune_steps);
+    print_point(row.task, row.method, hs_metric_name(task->metric), row.ratio, &r, me->method, L, H, cs->hmax);
+    /* the shortest text that reads back exactly, as `query --format csv` writes it */
+    char ex[4][40];
+    hs_fmt_real_exact(ex[0], sizeof ex[0], row.metric_base);
+    hs_fmt_real_exact(ex[1], sizeof ex[1], row.metric_pruned);
+    hs_fmt_real_exact(ex[2], sizeof ex[2], row.metric_finetuned);
+    hs_fmt_real_exact(ex[3], sizeof ex[3], row.loss);
+    printf("exact: metric_base %s metric_pruned %s metric_finetuned %s loss %s\n", ex[0], ex[1], ex[2], ex[3]);
+    const hs_point_row *st = &stored[p];
+    if (st->status != HS_STATUS_DONE) {
+        printf("the stored row is %s: nothing to compare with\n", st->status == HS_STATUS_FAILED ? "failed" : "pending");
+        goto done;
+    }
+    char diff[2048];
+    hs_cli_sweep_compare(st, &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+    if (*diff)
+        s = hs_error_set(HS_ERR_NUMERIC, "%s: point %ld re-run differs from its stored row: %s (the task data, this "
+                         "binary or its libraries changed since the sweep ran?)", cs->path, p, diff);
+    else
+        printf("same as the stored row, bit for bit: every column but attempts, rank, host, the times and "
+               "latency_ratio; the mask, the importance scores and the curve\n");
+done:
+    hs_free(stored);
+    hs_free(mask);
+    hs_free(smask);
+    hs_free(imp);
+    hs_free(simp);
     hs_model_destroy(&m);
     return s;
 }
@@ -192,58 +364,126 @@ done:
 int hs_cmd_prune(int argc, char **argv)
 {
     enum { O_METHOD = 256, O_RATIO, O_SET, O_FT, O_FTLR, O_BATCH, O_SEED, O_LAT, O_GROUP, O_LIST, O_HELP,
-           O_KDA, O_KDT };
+           O_KDA, O_KDT, O_BASE, O_POINT };
     static const struct option opts[] = {
         {"method", 1, 0, O_METHOD}, {"ratio", 1, 0, O_RATIO},   {"set", 1, 0, O_SET},
         {"finetune", 1, 0, O_FT},   {"finetune-lr", 1, 0, O_FTLR}, {"batch", 1, 0, O_BATCH},
         {"seed", 1, 0, O_SEED},     {"latency-repeats", 1, 0, O_LAT}, {"group", 1, 0, O_GROUP},
         {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP}, {"kd-alpha", 1, 0, O_KDA},
-        {"kd-temperature", 1, 0, O_KDT}, {0, 0, 0, 0}};
-    prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3, 0, 2};
+        {"kd-temperature", 1, 0, O_KDT}, {"base", 1, 0, O_BASE}, {"point", 1, 0, O_POINT}, {0, 0, 0, 0}};
+    prune_opts o = {.group = "/model", .point = -1, .ratio = -1, .batch = 64, .seed = 1, .latency = 5,
+                    .ft_lr = 1e-3, .kd_temperature = 2};
     const char *sets[HS_MAX_SETTINGS * 2];
-    int nsets = 0, list = 0;
+    int list = 0;
     hs_cli_parser p = {.name = "prune", .longopts = opts, .help = O_HELP, .print_help = print_help,
                        .args = HS_CLI_ONE_ARG_LATER, .arg = "CHECKPOINT.h5", .argc = argc, .argv = argv};
     int c;
     hs_status s = HS_OK;
     while ((c = hs_cli_next_option(&p, &s)) > 0) {
         switch (c) {
-        case O_METHOD:
-            o.method = hs_method_find(optarg);
-            if (!o.method)
-                s = hs_error_set(HS_ERR_INPUT, "prune: unknown method '%s' (valid: %s)", optarg, hs_method_names());
-            break;
+        case O_METHOD: o.method_name = optarg; break;
         case O_RATIO: s = hs_parse_double("--ratio", optarg, 0, 0.999999, &o.ratio); break;
         case O_SET:
-            if (nsets < (int)(sizeof sets / sizeof sets[0])) sets[nsets++] = optarg;
+            if (o.nsets < (int)(sizeof sets / sizeof sets[0])) sets[o.nsets++] = optarg;
             break;
-        case O_FT: s = hs_parse_long("--finetune", optarg, 0, 100000000, &o.finetune); break;
-        case O_FTLR: s = hs_parse_double("--finetune-lr", optarg, 0, 10, &o.ft_lr); break;
-        case O_KDA: s = hs_parse_double("--kd-alpha", optarg, 0, 1, &o.kd_alpha); break;
-        case O_KDT: s = hs_parse_double("--kd-temperature", optarg, 0.01, 100, &o.kd_temperature); break;
-        case O_BATCH: s = hs_parse_long("--batch", optarg, 1, 1 << 16, &o.batch); break;
-        case O_SEED: s = hs_parse_long("--seed", optarg, 0, 2147483647L, &o.seed); break;
-        case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency); break;
-        case O_GROUP: o.group = optarg; break;
+        case O_FT: s = hs_parse_long("--finetune", optarg, 0, 100000000, &o.finetune), o.given_ft = 1; break;
+        case O_FTLR: s = hs_parse_double("--finetune-lr", optarg, 0, 10, &o.ft_lr), o.given_ftlr = 1; break;
+        case O_KDA: s = hs_parse_double("--kd-alpha", optarg, 0, 1, &o.kd_alpha), o.given_kda = 1; break;
+        case O_KDT: s = hs_parse_double("--kd-temperature", optarg, 0.01, 100, &o.kd_temperature), o.given_kdt = 1; break;
+        case O_BATCH: s = hs_parse_long("--batch", optarg, 1, 1 << 16, &o.batch), o.given_batch = 1; break;
+        case O_SEED: s = hs_parse_long("--seed", optarg, 0, 2147483647L, &o.seed), o.given_seed = 1; break;
+        case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency), o.given_lat = 1; break;
+        case O_GROUP: o.group = optarg, o.given_group = 1; break;
         case O_LIST: list = 1; break;
+        case O_BASE: o.base = optarg; break;
+        case O_POINT: s = hs_parse_long("--point", optarg, 0, 1L << 40, &o.point); break;
         }
     }
     if (c == HS_CLI_HELP) return 0;
     if (s != HS_OK) return hs_cli_report(s);
-    if (!o.method)
+    if (o.point >= 0) {
+        /* the row says everything: a flag that would change it is refused */
+        const char *extra = o.method_name ? "--method" : o.ratio >= 0 ? "--ratio" : o.nsets ? "--set"
+                            : o.given_ft ? "--finetune" : o.given_ftlr ? "--finetune-lr" : o.given_kda ? "--kd-alpha"
+                            : o.given_kdt ? "--kd-temperature" : o.given_batch ? "--batch" : o.given_seed ? "--seed"
+                            : o.given_lat ? "--latency-repeats" : o.given_group ? "--group" : o.base ? "--base"
+                            : list ? "--list-settings" : NULL;
+        if (extra)
+            s = hs_error_set(HS_ERR_INPUT, "prune: --point N re-runs that row with the sweep's own settings: leave out %s",
+                             extra);
+        if (s == HS_OK) s = hs_cli_check_args(&p);
+        hs_cli_sweep cs;
+        memset(&cs, 0, sizeof cs);
+        if (s == HS_OK) s = hs_cli_sweep_open(&cs, argv[optind]);
+        if (s == HS_OK) s = hs_cli_sweep_check_point(&cs, o.point);
+        if (s == HS_OK) s = run_point(&o, &cs);
+        hs_cli_sweep_close(&cs);
+        return s == HS_OK ? 0 : hs_cli_report(s);
+    }
+    if (!o.method_name)
         return hs_cli_report(hs_error_set(HS_ERR_INPUT, "prune: --method is required (valid: %s)", hs_method_names()));
+    o.method = hs_method_find(o.method_name);
+    /* a label of a sweep's method entry is a --method only with --base */
+    if (!o.method && (list || (!o.base && !o.given_group)))
+        return hs_cli_report(hs_error_set(HS_ERR_INPUT, "prune: unknown method '%s' (valid: %s)", o.method_name,
+                                          hs_method_names()));
     if (list) {
         list_settings(o.method);
         return 0;
     }
-    hs_settings_defaults(o.method, &o.set);
-    for (int i = 0; i < nsets && s == HS_OK; i++) s = parse_setting(o.method, sets[i], &o.set);
     if (s == HS_OK && o.ratio < 0) s = hs_error_set(HS_ERR_INPUT, "prune: --ratio is required (0 <= R < 1)");
-    if (s == HS_OK && o.kd_alpha > 0 && o.finetune == 0)
-        s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
+    if (s == HS_OK && o.base && o.given_seed)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --base TASK/SEED names the seed: leave out --seed");
+    if (s == HS_OK && o.base && o.given_group)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --base TASK/SEED names the base model: leave out --group");
     if (s == HS_OK) s = hs_cli_check_args(&p);
     if (s != HS_OK) return hs_cli_report(s);
     o.ckpt = argv[optind];
-    s = run(&o);
+    /* a results file: --base, or --group naming one of its base models */
+    char gb[512];
+    const int results = hs_cli_is_results_file(o.ckpt);
+    if (results && !o.base && o.given_group && hs_cli_sweep_group_base(o.group, gb, sizeof gb)) o.base = gb;
+    if (o.base && !results) {
+        /* the file's own error (missing, not HDF5), else what it is */
+        hid_t f;
+        s = hs_h5_open_read(o.ckpt, &f);
+        if (s == HS_OK) {
+            H5Fclose(f);
+            s = hs_error_set(HS_ERR_INPUT, "%s is not a headsweep results file: --base TASK/SEED names a base model "
+                             "of a sweep's results file", o.ckpt);
+        }
+        return hs_cli_report(s);
+    }
+    if (results && !o.base)
+        return hs_cli_report(hs_error_set(HS_ERR_INPUT, "%s is a sweep's results file: name a base model with --base "
+                                          "TASK/SEED or a point with --point N", o.ckpt));
+    hs_cli_sweep cs;
+    memset(&cs, 0, sizeof cs);
+    long b = -1;
+    if (o.base) {
+        s = hs_cli_sweep_open(&cs, o.ckpt);
+        if (s == HS_OK) s = hs_cli_sweep_find_base(&cs, o.base, &b);
+        /* --method may name an entry of the sweep by its label: its method and settings */
+        for (int i = 0; s == HS_OK && i < cs.sw.n_methods; i++)
+            if (!strcmp(cs.sw.methods[i].label, o.method_name)) {
+                o.method = cs.sw.methods[i].method;
+                o.set = cs.sw.methods[i].set;
+            }
+        if (s == HS_OK && !o.method)
+            s = hs_error_set(HS_ERR_INPUT, "prune: unknown method '%s' (valid: %s)", o.method_name, hs_method_names());
+        if (s != HS_OK) {
+            hs_cli_sweep_close(&cs);
+            return hs_cli_report(s);
+        }
+    }
+    if (!o.method)
+        return hs_cli_report(hs_error_set(HS_ERR_INPUT, "prune: unknown method '%s' (valid: %s)", o.method_name,
+                                          hs_method_names()));
+    int from_entry = 0;
+    for (int i = 0; o.base && i < cs.sw.n_methods; i++) from_entry |= !strcmp(cs.sw.methods[i].label, o.method_name);
+    if (!from_entry) hs_settings_defaults(o.method, &o.set);
+    for (int i = 0; i < o.nsets && s == HS_OK; i++) s = parse_setting(o.method, sets[i], &o.set);
+    if (s == HS_OK) s = run(&o, o.base ? &cs : NULL, b);
+    if (o.base) hs_cli_sweep_close(&cs);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

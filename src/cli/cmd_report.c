@@ -264,7 +264,7 @@ static hs_status failures(FILE *f, hs_rview *v)
         const hs_point_row *p = &v->pts[i];
         if (p->status != HS_STATUS_FAILED) continue;
         HS_CHECK(hs_rview_error(v, i, 0, err, sizeof err));
-        fprintf(f, "<tr><td>point %lld</td><td>", (long long)p->id);
+        fprintf(f, "<tr><td><a href=\"#point-%lld\">point %lld</a></td><td>", (long long)p->id, (long long)p->id);
         put_field(f, p->task, HS_NAME_LEN);
         fputs("</td><td>", f);
         put_field(f, p->method, HS_NAME_LEN);
@@ -329,6 +329,86 @@ static const char css[] =
     "nav ul{columns:2}";
 
 static void task_anchor(char *buf, size_t n, int t) { snprintf(buf, n, "task-%d", t); }
+/* A word for a shell command line, HTML-escaped: quoted with '...' unless it
+ * is only safe characters (paths as the user typed them). */
+static void put_shell_word(FILE *f, const char *w)
+{
+    int plain = *w != 0;
+    for (const char *c = w; *c && plain; c++)
+        plain = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                strchr("/._-+,:=@%", *c);
+    if (plain) {
+        hs_html_escape(f, w);
+        return;
+    }
+    fputs("&#39;", f);
+    char one[2] = {0, 0};
+    for (const char *c = w; *c; c++) {
+        if (*c == '\'') {
+            fputs("&#39;\\&#39;&#39;", f);
+            continue;
+        }
+        one[0] = *c;
+        hs_html_escape(f, one);
+    }
+    fputs("&#39;", f);
+}
+
+/* Every point of task t, each row with the commands that re-run it (`prune
+ * --point`, compared with the row) and export its model (docs/results-format.md
+ * "Re-running and exporting one point"); row ids are anchors: #point-N. */
+static hs_status points(FILE *f, const hs_rview *v, int t)
+{
+    long n = 0;
+    for (long i = 0; i < v->np; i++) n += v->pt_task[i] == t;
+    if (!n) return HS_OK;
+    char pre[64];
+    int found = 0;
+    /* a pretrained model exports as a Hugging Face folder, ours as a checkpoint */
+    if (hs_results_task_attr(v->res, v->tasks[t].name, "pretrained", pre, sizeof pre, &found) != HS_OK) {
+        hs_error_clear(); /* no /tasks/<name> (a file written by hand): a checkpoint then */
+        found = 0;
+    }
+    fprintf(f, "<details>\n<summary>Points (%ld): each row with the commands that re-run it and export its "
+               "model</summary>\n<p class=\"note\"><code>prune --point N</code> re-runs the point with the sweep's "
+               "settings and checks it bit for bit against its row; <code>export --point N</code> writes ",
+            n);
+    fputs(found ? "its pruned model as a Hugging Face folder (the model metric_pruned measured)"
+                : "its pruned, fine-tuned model as a headsweep checkpoint, the pruned heads removed (the model "
+                  "metric_finetuned measured: <code>headsweep infer OUT --eval</code>)",
+          f);
+    fputs(".</p>\n<div class=\"wide\">\n<table class=\"points\">\n<thead><tr><th class=\"num\">id</th><th>method</th>"
+          "<th class=\"num\">ratio</th><th class=\"num\">seed</th><th>status</th><th class=\"num\">metric_pruned</th>"
+          "<th class=\"num\">metric_finetuned</th><th class=\"num\">heads kept</th><th>re-run, export</th></tr></thead>\n",
+          f);
+    static const char *const status[] = {"pending", "done", "failed"};
+    for (long i = 0; i < v->np; i++) {
+        if (v->pt_task[i] != t) continue;
+        const hs_point_row *p = &v->pts[i];
+        const int st = p->status >= 0 && p->status <= 2 ? p->status : 0;
+        fprintf(f, "<tr id=\"point-%lld\"><td class=\"num\">%lld</td><td>", (long long)p->id, (long long)p->id);
+        put_field(f, p->method, HS_NAME_LEN);
+        fprintf(f, "</td><td class=\"num\">%g</td><td class=\"num\">%lld</td><td>%s</td>", p->ratio,
+                (long long)p->seed, status[st]);
+        if (st == HS_STATUS_DONE)
+            fprintf(f, "<td class=\"num\">%.4g</td><td class=\"num\">%.4g</td><td class=\"num\">%d/%d</td>",
+                    p->metric_pruned, p->metric_finetuned, p->heads_kept, p->heads_total);
+        else
+            fputs("<td class=\"num\">&ndash;</td><td class=\"num\">&ndash;</td><td class=\"num\">&ndash;</td>", f);
+        fputs("<td><code>headsweep prune ", f);
+        put_shell_word(f, v->path);
+        fprintf(f, " --point %lld</code>", (long long)p->id);
+        if (st == HS_STATUS_DONE) {
+            fputs("<br><code>headsweep export ", f);
+            put_shell_word(f, v->path);
+            fprintf(f, found ? " --point %lld -o point-%lld/</code>" : " --point %lld -o point-%lld.h5</code>",
+                    (long long)p->id, (long long)p->id);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</table>\n</div>\n</details>\n", f);
+    return HS_OK;
+}
 
 static hs_status write_page(FILE *f, hs_rview *v, const hs_plot_list *figs, const char *dir)
 {
@@ -380,6 +460,7 @@ static hs_status write_page(FILE *f, hs_rview *v, const hs_plot_list *figs, cons
             }
         if (!drawn && figs) fputs("<p class=\"note\">No figures: no point of this task is done yet.</p>\n", f);
         HS_CHECK(summary(f, v, t));
+        HS_CHECK(points(f, v, t));
     }
     fputs("</body>\n</html>\n", f);
     return HS_OK;

@@ -16,9 +16,9 @@ static const struct {
     const char *summary;
 } commands[] = {
     {"train", hs_cmd_train, "train one model on a task, save a checkpoint"},
-    {"infer", hs_cmd_infer, "print the logits of a checkpoint for given token ids"},
-    {"prune", hs_cmd_prune, "prune a trained checkpoint at one ratio with one method"},
-    {"export", hs_cmd_export, "write a sweep's pretrained-based model or pruned point as a Hugging Face folder"},
+    {"infer", hs_cmd_infer, "print the logits of a checkpoint (or a sweep's base model) for token ids, or its test metric"},
+    {"prune", hs_cmd_prune, "prune a checkpoint or a sweep's base model at one ratio; re-run a sweep's point"},
+    {"export", hs_cmd_export, "write a sweep's base model or pruned point: a checkpoint, or a Hugging Face folder"},
     {"run", hs_cmd_run, "run or resume a sweep (under mpirun -np N, or alone)"},
     {"status", hs_cmd_status, "progress of a sweep from its results file (also while it runs)"},
     {"check", hs_cmd_check, "validate a sweep file, print its grid and estimated cost"},

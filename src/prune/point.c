@@ -210,6 +210,12 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
         if (i != HS_P_GATES) r->params_total += (long)m->info[i].count;
     r->params_kept = hs_params_kept(m, r->mask);
     s = measure(m, t, &bb, o, r);
+    if (s == HS_OK && r->keep) {
+        r->kept_had_hook = m->gate_hook != NULL;
+        m->gate_hook = NULL;
+        *r->keep = m;
+        m = NULL;
+    }
 done:
     r->seconds = now() - t0;
     if (ctx && ctx->state_free) ctx->state_free(ctx->state); /* after the model's last use */

@@ -40,6 +40,11 @@ typedef struct {
     int curve_len;
     long evals;
     double seconds;
+    /* NULL, or where a successful run hands over its pruned (and fine-tuned)
+     * model, the mask in its gates, instead of freeing it (`export`; the
+     * caller destroys it). *gate_hook is cleared: its state is freed here. */
+    hs_model **keep;
+    int kept_had_hook; /* the kept model needed per-example gates (mae): it cannot be exported */
 } hs_point_result;
 
 /* Runs one point. A method error, a non-finite metric or a failed

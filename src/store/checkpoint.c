@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "h5util.h"
@@ -69,9 +70,74 @@ static hs_status write_extra(hid_t g, const hs_attr *a)
     return HS_OK;
 }
 
-/* Creates the group's attributes and (empty) datasets for shape cfg. */
-static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
-                              const char *where)
+
+/* --- physically pruned checkpoints (head_mask) ------------------------------ */
+
+/* The attention tensors a head_mask shrinks. */
+static int is_head_tensor(int id)
+{
+    return id == HS_P_WQ || id == HS_P_WK || id == HS_P_WV || id == HS_P_BQ || id == HS_P_BK ||
+           id == HS_P_BV || id == HS_P_WO || id == HS_P_GATES;
+}
+
+/* Tensor id's shape holding only the kept heads (checkpoint.h): K kept heads
+ * in all, wq/wk/wv 1-D [d·K·dh], bq/bk/bv [K·dh], wo [K·dh][d], gates [K]. */
+static hs_tensor_info compact_info(const hs_config *c, int id, const hs_tensor_info *full, const unsigned char *hm)
+{
+    const size_t d = (size_t)c->d_model, dh = d / (size_t)c->heads;
+    size_t K = 0;
+    for (int i = 0; i < c->layers * c->heads; i++) K += hm[i] != 0;
+    hs_tensor_info t = *full;
+    t.dims[1] = t.dims[2] = 0;
+    t.rank = 1;
+    if (id == HS_P_WQ || id == HS_P_WK || id == HS_P_WV) t.dims[0] = d * K * dh;
+    else if (id == HS_P_GATES) t.dims[0] = K;
+    else if (id == HS_P_WO) t.rank = 2, t.dims[0] = K * dh, t.dims[1] = d;
+    else t.dims[0] = K * dh;
+    t.count = t.dims[0] * (t.rank == 2 ? t.dims[1] : 1);
+    return t;
+}
+
+/* Copies the kept heads' part of tensor id between its full layout and the
+ * compact one: to_compact 1: full -> c, 0: c -> full (other entries untouched).
+ * The compact order is layer by layer, kept heads in order; wq/wk/wv: each
+ * layer's d rows of its k·dh columns (as src/prune/shrink.c builds them). */
+static void pack_heads(const hs_config *cfg, int id, const unsigned char *hm, hs_real *full, hs_real *c,
+                       int to_compact)
+{
+    const int L = cfg->layers, H = cfg->heads;
+    const size_t d = (size_t)cfg->d_model, dh = d / (size_t)H, dd = d * d;
+    size_t n = 0;
+#define HS_MOVE(f, cc, len)                                                                                 \
+    memcpy(to_compact ? (void *)(cc) : (void *)(f), to_compact ? (const void *)(f) : (const void *)(cc),    \
+           sizeof(hs_real) * (len))
+    for (int l = 0; l < L; l++) {
+        size_t kl = 0;
+        for (int j = 0; j < H; j++) kl += hm[l * H + j] != 0;
+        if (id == HS_P_WQ || id == HS_P_WK || id == HS_P_WV) {
+            for (size_t r = 0; r < d; r++)
+                for (size_t j = 0, k = 0; j < (size_t)H; j++) {
+                    if (!hm[l * H + j]) continue;
+                    HS_MOVE(full + l * dd + r * d + j * dh, c + n + r * kl * dh + k * dh, dh);
+                    k++;
+                }
+            n += d * kl * dh;
+            continue;
+        }
+        for (int j = 0; j < H; j++) {
+            if (!hm[l * H + j]) continue;
+            if (id == HS_P_GATES) HS_MOVE(full + l * H + j, c + n, 1), n += 1;
+            else if (id == HS_P_WO) HS_MOVE(full + l * dd + j * dh * d, c + n, dh * d), n += dh * d;
+            else HS_MOVE(full + l * d + j * dh, c + n, dh), n += dh;
+        }
+    }
+#undef HS_MOVE
+}
+
+/* Creates the group's attributes and (empty) datasets for shape cfg; with
+ * hm (head_mask [L][H]), the head tensors in their compact shapes. */
+static hs_status layout_group(hid_t g, const hs_model *m, const unsigned char *hm, const hs_attr *extra,
+                              int n_extra, const char *where)
 {
     HS_CHECK(hs_h5_attr_write_str(g, "format", HS_CHECKPOINT_FORMAT));
     HS_CHECK(hs_h5_attr_write_long(g, "format_version", HS_CHECKPOINT_VERSION));
@@ -87,9 +153,21 @@ static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, 
     family_fields(&c, ff);
     for (int i = 0; i < 4; i++) HS_CHECK(hs_h5_attr_write_long(g, family_attrs[i], *ff[i]));
     for (int i = 0; i < n_extra; i++) HS_CHECK(write_extra(g, &extra[i]));
+    if (hm) {
+        hsize_t hd[2] = {(hsize_t)c.layers, (hsize_t)c.heads};
+        hid_t sp = H5Screate_simple(2, hd, NULL);
+        hid_t ds = sp < 0 ? -1 : H5Dcreate2(g, "head_mask", H5T_STD_U8LE, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, hm);
+        if (ds >= 0) H5Dclose(ds);
+        if (sp >= 0) H5Sclose(sp);
+        if (st < 0)
+            return hs_error_set(HS_ERR_IO, "%s: cannot write checkpoint dataset 'head_mask': %s", where,
+                                strerror(hs_h5_errno()));
+    }
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
-        const hs_tensor_info *ti = &m->info[i];
-        if (ti->count == 0) continue; /* not part of this model (token vs image input) */
+        const hs_tensor_info ci = hm && is_head_tensor(i) ? compact_info(&c, i, &m->info[i], hm) : m->info[i];
+        const hs_tensor_info *ti = &ci;
+        if (m->info[i].count == 0) continue; /* not part of this model (token vs image input) */
         hsize_t dims[3] = {ti->dims[0], ti->dims[1], ti->dims[2]};
         hid_t sp = H5Screate_simple(ti->rank, dims, NULL);
         hid_t ds = sp < 0 ? -1
@@ -104,14 +182,23 @@ static hs_status layout_group(hid_t g, const hs_model *m, const hs_attr *extra, 
     return HS_OK;
 }
 
-/* Writes m's parameters into the datasets of an existing checkpoint group. */
-static hs_status write_params(hid_t g, const hs_model *m, const char *where)
+/* Writes m's parameters into the datasets of an existing checkpoint group
+ * (with hm: the head tensors' kept heads only, as layout_group made them). */
+static hs_status write_params(hid_t g, const hs_model *m, const unsigned char *hm, const char *where)
 {
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         const hs_tensor_info *ti = &m->info[i];
         if (ti->count == 0) continue;
+        hs_real *buf = NULL;
+        if (hm && is_head_tensor(i)) {
+            const hs_tensor_info ci = compact_info(&m->cfg, i, ti, hm);
+            buf = calloc(ci.count + 1, sizeof *buf);
+            if (!buf) return hs_error_set(HS_ERR_NOMEM, "%s: out of memory for checkpoint dataset '%s'", where, ti->name);
+            pack_heads(&m->cfg, i, hm, m->p.at[i], buf, 1);
+        }
         hid_t ds = H5Dopen2(g, ti->name, H5P_DEFAULT);
-        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, m->p.at[i]);
+        herr_t st = ds < 0 ? -1 : H5Dwrite(ds, HS_H5_NATIVE_REAL, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf ? buf : m->p.at[i]);
+        free(buf);
         if (st >= 0) st = H5Dflush(ds);
         if (ds >= 0) H5Dclose(ds);
         if (st < 0)
@@ -121,11 +208,11 @@ static hs_status write_params(hid_t g, const hs_model *m, const char *where)
     return HS_OK;
 }
 
-static hs_status write_group(hid_t g, const hs_model *m, const hs_attr *extra, int n_extra,
-                             const char *where)
+static hs_status write_group(hid_t g, const hs_model *m, const unsigned char *hm, const hs_attr *extra,
+                             int n_extra, const char *where)
 {
-    HS_CHECK(layout_group(g, m, extra, n_extra, where));
-    return write_params(g, m, where);
+    HS_CHECK(layout_group(g, m, hm, extra, n_extra, where));
+    return write_params(g, m, hm, where);
 }
 
 hs_status hs_checkpoint_create_layout(hid_t loc, const char *group, const hs_config *cfg,
@@ -138,7 +225,7 @@ hs_status hs_checkpoint_create_layout(hid_t loc, const char *group, const hs_con
     hid_t g = H5Gcreate2(loc, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     H5Pclose(lcpl);
     hs_status s = g < 0 ? hs_error_set(HS_ERR_IO, "%s: cannot create group %s", where, group)
-                        : layout_group(g, m, extra, n_extra, where);
+                        : layout_group(g, m, NULL, extra, n_extra, where);
     if (g >= 0) H5Gclose(g);
     hs_model_destroy(&m);
     return s;
@@ -148,13 +235,13 @@ hs_status hs_checkpoint_write_params(hid_t loc, const char *group, const hs_mode
 {
     hid_t g = H5Gopen2(loc, group, H5P_DEFAULT);
     if (g < 0) return hs_error_set(HS_ERR_INPUT, "%s: no checkpoint group %s", where, group);
-    hs_status s = write_params(g, m, where);
+    hs_status s = write_params(g, m, NULL, where);
     H5Gclose(g);
     return s;
 }
 
-hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,
-                              int n_extra, const char *where)
+static hs_status checkpoint_write(hid_t loc, const char *group, const hs_model *m, const unsigned char *hm,
+                                  const hs_attr *extra, int n_extra, const char *where)
 {
     if (hs_h5_exists(loc, group))
         return hs_error_set(HS_ERR_INPUT, "%s: group %s already exists", where, group);
@@ -163,9 +250,15 @@ hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, c
     hid_t g = H5Gcreate2(loc, group, lcpl, H5P_DEFAULT, H5P_DEFAULT);
     H5Pclose(lcpl);
     if (g < 0) return hs_error_set(HS_ERR_IO, "%s: cannot create group %s", where, group);
-    hs_status s = write_group(g, m, extra, n_extra, where);
+    hs_status s = write_group(g, m, hm, extra, n_extra, where);
     H5Gclose(g);
     return s;
+}
+
+hs_status hs_checkpoint_write(hid_t loc, const char *group, const hs_model *m, const hs_attr *extra,
+                              int n_extra, const char *where)
+{
+    return checkpoint_write(loc, group, m, NULL, extra, n_extra, where);
 }
 
 static void dims_text(char *buf, size_t n, int rank, const hsize_t *dims)
@@ -211,6 +304,37 @@ static hs_status read_tensor(hid_t g, const hs_tensor_info *ti, hs_real *dst, co
                          ti->name);
     }
     H5Dclose(ds);
+    return s;
+}
+
+/* The head_mask [L][H] of a physically pruned checkpoint: 1 kept, 0 removed. */
+static hs_status read_head_mask(hid_t g, const hs_config *c, unsigned char **out, const char *where)
+{
+    const size_t N = (size_t)c->layers * c->heads;
+    hid_t ds = H5Dopen2(g, "head_mask", H5P_DEFAULT);
+    if (ds < 0) return hs_error_set(HS_ERR_INPUT, "%s: 'head_mask' is not a dataset", where);
+    hid_t sp = H5Dget_space(ds), ty = H5Dget_type(ds);
+    hsize_t dims[2] = {0, 0};
+    const int rank = H5Sget_simple_extent_ndims(sp);
+    if (rank == 2) H5Sget_simple_extent_dims(sp, dims, NULL);
+    const int integer = H5Tget_class(ty) == H5T_INTEGER;
+    H5Tclose(ty);
+    H5Sclose(sp);
+    hs_status s = HS_OK;
+    unsigned char *hm = NULL;
+    if (rank != 2 || dims[0] != (hsize_t)c->layers || dims[1] != (hsize_t)c->heads || !integer)
+        s = hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset 'head_mask': expected integers of shape [%d][%d] "
+                         "(layers x heads, 1 = kept, 0 = removed)", where, c->layers, c->heads);
+    if (s == HS_OK && !(hm = calloc(N + 1, 1))) s = hs_error_set(HS_ERR_NOMEM, "%s: out of memory", where);
+    if (s == HS_OK && H5Dread(ds, H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, hm) < 0)
+        s = hs_error_set(HS_ERR_INPUT, "%s: cannot read checkpoint dataset 'head_mask' (file damaged?)", where);
+    for (size_t i = 0; s == HS_OK && i < N; i++)
+        if (hm[i] > 1)
+            s = hs_error_set(HS_ERR_INPUT, "%s: checkpoint dataset 'head_mask' holds %d at layer %zu head %zu: "
+                             "expected 1 (kept) or 0 (removed)", where, hm[i], i / (size_t)c->heads, i % (size_t)c->heads);
+    H5Dclose(ds);
+    if (s != HS_OK) free(hm);
+    else *out = hm;
     return s;
 }
 
@@ -283,17 +407,36 @@ static hs_status read_group(hid_t g, const char *where, hs_model **out)
     hs_tensor_info info[HS_NUM_PARAMS];
     size_t n_params;
     hs_model_table(&c, info, &n_params);
-    for (int i = 0; i < HS_NUM_PARAMS; i++)
-        if (info[i].count) HS_CHECK(read_tensor(g, &info[i], NULL, where));
-    hs_model *m;
-    HS_CHECK(hs_model_create(&m, &c));
-    for (int i = 0; i < HS_NUM_PARAMS; i++) {
+    unsigned char *hm = NULL; /* a physically pruned checkpoint: its kept heads */
+    if (H5Lexists(g, "head_mask", H5P_DEFAULT) > 0) HS_CHECK(read_head_mask(g, &c, &hm, where));
+    for (int i = 0; i < HS_NUM_PARAMS && s == HS_OK; i++) {
+        const hs_tensor_info ci = hm && is_head_tensor(i) ? compact_info(&c, i, &info[i], hm) : info[i];
+        if (info[i].count) s = read_tensor(g, &ci, NULL, where);
+    }
+    hs_model *m = NULL;
+    if (s == HS_OK) s = hs_model_create(&m, &c);
+    for (int i = 0; i < HS_NUM_PARAMS && s == HS_OK; i++) {
         if (m->info[i].count == 0) continue;
-        s = read_tensor(g, &m->info[i], m->p.at[i], where);
-        if (s != HS_OK) {
-            hs_model_destroy(&m);
-            return s;
+        if (!hm || !is_head_tensor(i)) {
+            s = read_tensor(g, &m->info[i], m->p.at[i], where);
+            continue;
         }
+        /* removed heads load as zero weights with gate 0, as pruned_heads of a
+         * Hugging Face folder do: the model has H heads per layer again */
+        const hs_tensor_info ci = compact_info(&c, i, &m->info[i], hm);
+        hs_real *buf = calloc(ci.count + 1, sizeof *buf);
+        if (!buf) s = hs_error_set(HS_ERR_NOMEM, "%s: out of memory for checkpoint dataset '%s'", where, ci.name);
+        if (s == HS_OK) s = read_tensor(g, &ci, buf, where);
+        if (s == HS_OK) {
+            memset(m->p.at[i], 0, sizeof(hs_real) * m->info[i].count);
+            pack_heads(&c, i, hm, m->p.at[i], buf, 0);
+        }
+        free(buf);
+    }
+    free(hm);
+    if (s != HS_OK) {
+        hs_model_destroy(&m);
+        return s;
     }
     *out = m;
     return HS_OK;
@@ -313,21 +456,27 @@ hs_status hs_checkpoint_read(hid_t loc, const char *group, const char *file, hs_
     return s;
 }
 
-hs_status hs_checkpoint_save_file(const char *path, const char *group, const hs_model *m,
-                                  const hs_attr *extra, int n_extra)
+hs_status hs_checkpoint_save_file_pruned(const char *path, const char *group, const hs_model *m,
+                                         const unsigned char *head_mask, const hs_attr *extra, int n_extra)
 {
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
         return hs_error_set(HS_ERR_INPUT, "output path too long: %s", path);
     hid_t f = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     if (f < 0) return hs_error_set(HS_ERR_IO, "cannot create %s: %s", tmp, strerror(errno));
-    hs_status s = hs_checkpoint_write(f, group, m, extra, n_extra, path);
+    hs_status s = checkpoint_write(f, group, m, head_mask, extra, n_extra, path);
     if (H5Fclose(f) < 0 && s == HS_OK)
         s = hs_error_set(HS_ERR_IO, "cannot finish writing %s (disk full?)", tmp);
     if (s == HS_OK && rename(tmp, path) != 0)
         s = hs_error_set(HS_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
     if (s != HS_OK) remove(tmp);
     return s;
+}
+
+hs_status hs_checkpoint_save_file(const char *path, const char *group, const hs_model *m,
+                                  const hs_attr *extra, int n_extra)
+{
+    return hs_checkpoint_save_file_pruned(path, group, m, NULL, extra, n_extra);
 }
 
 hs_status hs_checkpoint_load_file(const char *path, const char *group, hs_model **out)

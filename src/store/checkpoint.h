@@ -52,6 +52,17 @@ hs_status hs_checkpoint_read(hid_t loc, const char *group, const char *where, hs
 hs_status hs_checkpoint_save_file(const char *path, const char *group, const hs_model *m,
                                   const hs_attr *extra, int n_extra);
 
+/* The same for a pruned model, its pruned heads physically left out:
+ * head_mask [L][H] (1 kept, 0 removed) is stored as dataset head_mask
+ * (uint8) and the head tensors hold only the K kept heads, layer by layer,
+ * heads in order: wq, wk, wv 1-D [d·K·dh] (each layer's d rows of its k·dh
+ * columns, as src/prune/shrink.c lays them out), bq, bk, bv [K·dh], wo
+ * [K·dh][d], gates [K]; bo stays [L][d]. hs_checkpoint_read puts removed
+ * heads back as zero weights with gate 0 (the outputs are the masked
+ * model's). head_mask NULL: hs_checkpoint_save_file. */
+hs_status hs_checkpoint_save_file_pruned(const char *path, const char *group, const hs_model *m,
+                                         const unsigned char *head_mask, const hs_attr *extra, int n_extra);
+
 /* Opens path read-only and reads its checkpoint group. */
 hs_status hs_checkpoint_load_file(const char *path, const char *group, hs_model **out);
 

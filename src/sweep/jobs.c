@@ -118,6 +118,13 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
 hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
                            hs_point_row *row, uint8_t *mask, float *importance, double *curve)
 {
+    return hs_job_run_point_keep(tc, p, base, lmax, hmax, row, mask, importance, curve, NULL, NULL);
+}
+
+hs_status hs_job_run_point_keep(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
+                                hs_point_row *row, uint8_t *mask, float *importance, double *curve,
+                                hs_model **keep, int *had_hook)
+{
     const hs_sweep *sw = tc->sw;
     const hs_sweep_point *pt = &sw->points[p];
     row->start_time = hs_now();
@@ -135,7 +142,9 @@ hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int 
     if (s == HS_OK) {
         const hs_sweep_method *me = &sw->methods[pt->method];
         const hs_point_opts o = hs_sweep_point_opts(sw, pt->task);
+        r->keep = keep;
         s = hs_point_run(base, t, me->method, &me->set, sw->ratios[pt->ratio], pt->key, &o, r);
+        if (had_hook) *had_hook = r->kept_had_hook;
     }
     row->end_time = hs_now();
     row->wall_seconds = row->end_time - row->start_time;

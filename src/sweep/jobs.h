@@ -29,6 +29,12 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
  * [HS_CURVE_WIDTH] (NaN-padded). */
 hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
                            hs_point_row *row, uint8_t *mask, float *importance, double *curve);
+/* The same, handing the pruned (fine-tuned) model over in *keep on success
+ * (hs_point_result.keep; *had_hook: it needed mae's per-example gates). `prune
+ * --point` and `export` re-run a point this way, the very code of the sweep. */
+hs_status hs_job_run_point_keep(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
+                                hs_point_row *row, uint8_t *mask, float *importance, double *curve,
+                                hs_model **keep, int *had_hook);
 
 /* The initial (pending) rows of the grid. */
 void hs_job_init_point_row(const hs_sweep *sw, long p, hs_point_row *row);

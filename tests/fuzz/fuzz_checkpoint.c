@@ -14,7 +14,7 @@ static const char *const objects[] = {
     "model", "model/tok_emb", "model/pos_emb", "model/patch_w", "model/patch_b", "model/cls_emb", "model/ln1_g",
     "model/ln1_b", "model/wq", "model/bq", "model/wk", "model/bk", "model/wv", "model/bv", "model/wo", "model/bo",
     "model/ln2_g", "model/ln2_b", "model/w1", "model/b1", "model/w2", "model/b2", "model/lnf_g", "model/lnf_b",
-    "model/out_w", "model/out_b", "model/gates", "model/sub", "/"};
+    "model/out_w", "model/out_b", "model/gates", "model/head_mask", "model/sub", "/"};
 static const char *const attrs[] = {"format", "format_version", "vocab", "seq_len", "d_model", "heads",
                                     "layers", "d_ff", "n_out", "lm", "causal", "patch_dim",
                                     "layer_norm_eps", "activation", "steps", "lr"};
