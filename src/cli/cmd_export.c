@@ -82,30 +82,23 @@ static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
 {
     const hs_sweep *sw = &cs->sw;
     const hs_sweep_point *pt = &sw->points[p];
-    const size_t LH = (size_t)cs->lmax * cs->hmax;
     hs_model *base = NULL, *m = NULL, *small = NULL, *back = NULL;
     hs_task *t = NULL;
-    hs_point_row row, *stored = NULL;
-    uint8_t *mask = NULL, *smask = NULL, *hm = NULL;
-    float *imp = NULL, *simp = NULL;
-    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+    uint8_t *hm = NULL;
     int hook = 0;
-    hs_job_init_point_row(sw, p, &row);
-    hs_status s = hs_cli_sweep_base_model(cs, pt->base, &base, &t);
-    if (s == HS_OK) s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
-    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
-    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
-    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
-    if (s == HS_OK && stored[p].status != HS_STATUS_DONE)
+    hs_cli_rerun rr;
+    hs_status s = hs_cli_rerun_open(cs, p, &rr);
+    const hs_point_row *const row = &rr.row;
+    const uint8_t *const mask = rr.mask;
+    if (s == HS_OK && rr.stored[p].status != HS_STATUS_DONE)
         s = hs_error_set(HS_ERR_INPUT, "%s: point %ld %s: nothing to export (see `headsweep query %s --where id=%ld`)",
-                         cs->path, p, stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet", cs->path, p);
-    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
-    if (s == HS_OK) s = hs_job_run_point_keep(&cs->tc, p, base, cs->lmax, cs->hmax, &row, mask, imp, curve, &m, &hook);
+                         cs->path, p, rr.stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet", cs->path, p);
+    if (s == HS_OK) s = hs_cli_sweep_base_model(cs, pt->base, &base, &t);
+    if (s == HS_OK)
+        s = hs_job_run_point_keep(&cs->tc, p, base, cs->lmax, cs->hmax, &rr.row, rr.mask, rr.imp, rr.curve, &m, &hook);
     if (s != HS_OK) goto done;
     char diff[2048];
-    hs_cli_sweep_compare(&stored[p], &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+    hs_cli_rerun_diff(&rr, diff, sizeof diff);
     if (*diff) {
         s = hs_error_set(HS_ERR_NUMERIC, "%s: point %ld re-run differs from its stored row: %s (the task data, this "
                          "binary or its libraries changed since the sweep ran?)", cs->path, p, diff);
@@ -114,11 +107,11 @@ static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
     const int L = m->cfg.layers, H = m->cfg.heads;
     if (hook)
         s = hs_error_set(HS_ERR_INPUT, "%s: point %ld (method %s) gates its heads per example: a checkpoint holds fixed "
-                         "heads only, so it cannot be exported", cs->path, p, row.method);
+                         "heads only, so it cannot be exported", cs->path, p, row->method);
     for (int i = 0; s == HS_OK && i < L * H; i++)
         if (mask[(i / H) * cs->hmax + i % H] == 2)
             s = hs_error_set(HS_ERR_INPUT, "%s: point %ld (method %s) keeps heads with constant attention (mask 2): "
-                             "a checkpoint does not store them, so it cannot be exported", cs->path, p, row.method);
+                             "a checkpoint does not store them, so it cannot be exported", cs->path, p, row->method);
     /* the kept layers' head mask; dropped layers leave the model */
     int keep = 0;
     for (int l = 0; l < L; l++) keep += !m->layer_off[l];
@@ -139,15 +132,15 @@ static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
         {"data_seed", HS_ATTR_LONG, (long)ts->seed, 0, 0},
         {"exported_from", HS_ATTR_STR, 0, 0, cs->path},
         {"point", HS_ATTR_LONG, p, 0, 0},
-        {"method", HS_ATTR_STR, 0, 0, row.method},
-        {"ratio", HS_ATTR_DOUBLE, 0, row.ratio, 0},
-        {"seed", HS_ATTR_LONG, (long)row.seed, 0, 0},
+        {"method", HS_ATTR_STR, 0, 0, row->method},
+        {"ratio", HS_ATTR_DOUBLE, 0, row->ratio, 0},
+        {"seed", HS_ATTR_LONG, (long)row->seed, 0, 0},
         {"finetune_steps", HS_ATTR_LONG, sw->finetune_steps, 0, 0},
         {"eval_batch", HS_ATTR_LONG, sw->batch, 0, 0},
         {"test_metric_name", HS_ATTR_STR, 0, 0, hs_metric_name(t->metric)},
-        {"test_metric", HS_ATTR_DOUBLE, 0, row.metric_finetuned, 0},
-        {"metric_pruned", HS_ATTR_DOUBLE, 0, row.metric_pruned, 0},
-        {"metric_finetuned", HS_ATTR_DOUBLE, 0, row.metric_finetuned, 0},
+        {"test_metric", HS_ATTR_DOUBLE, 0, row->metric_finetuned, 0},
+        {"metric_pruned", HS_ATTR_DOUBLE, 0, row->metric_pruned, 0},
+        {"metric_finetuned", HS_ATTR_DOUBLE, 0, row->metric_finetuned, 0},
     };
     int n_extra = 0;
     while (extra[n_extra].name) n_extra++;
@@ -161,16 +154,16 @@ static hs_status export_scratch_point(hs_cli_sweep *cs, long p, const char *out)
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, sw->batch);
     if (s == HS_OK) s = hs_eval_split(back, t, HS_SPLIT_TEST, &bb, &ev);
     hs_batch_buf_free(&bb);
-    if (s == HS_OK && memcmp(&ev.metric, &row.metric_finetuned, sizeof ev.metric))
+    if (s == HS_OK && memcmp(&ev.metric, &row->metric_finetuned, sizeof ev.metric))
         s = hs_error_set(HS_ERR_NUMERIC, "%s: the exported model of point %ld scores %.17g, its row's metric_finetuned "
-                         "is %.17g: nothing written", cs->path, p, ev.metric, row.metric_finetuned);
+                         "is %.17g: nothing written", cs->path, p, ev.metric, row->metric_finetuned);
     if (s != HS_OK) {
         if (back) unlink(out);
         goto done;
     }
     printf("wrote %s:/model, point %ld of %s (task %s, method %s, ratio %g, seed %lld): %ld of %d heads, %d of %d layers, "
            "%zu of %zu parameters; test %s %.17g = the row's metric_finetuned (`headsweep infer %s --eval`)\n",
-           out, p, cs->path, row.task, row.method, row.ratio, (long long)row.seed, kept, L * H, keep, L,
+           out, p, cs->path, row->task, row->method, row->ratio, (long long)row->seed, kept, L * H, keep, L,
            w->num_params - (size_t)(keep * H - kept) * (4 * (size_t)(w->cfg.d_model / H) * w->cfg.d_model +
                                                        3 * (size_t)(w->cfg.d_model / H) + 1),
            m->num_params, hs_metric_name(t->metric), ev.metric, out);
@@ -179,11 +172,7 @@ done:
     hs_model_destroy(&small);
     hs_model_destroy(&m);
     hs_model_destroy(&base);
-    hs_free(stored);
-    hs_free(mask);
-    hs_free(smask);
-    hs_free(imp);
-    hs_free(simp);
+    hs_cli_rerun_free(&rr);
     hs_free(hm);
     return s;
 }

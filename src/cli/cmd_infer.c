@@ -223,16 +223,7 @@ int hs_cmd_infer(int argc, char **argv)
     char gb[512];
     if (!o.base && given_group && o.eval && hs_cli_is_results_file(o.ckpt) && hs_cli_sweep_group_base(o.group, gb, sizeof gb))
         o.base = gb;
-    if (o.base && !hs_cli_is_results_file(o.ckpt)) {
-        hid_t f;
-        s = hs_h5_open_read(o.ckpt, &f);
-        if (s == HS_OK) {
-            H5Fclose(f);
-            s = hs_error_set(HS_ERR_INPUT, "%s is not a headsweep results file: --base TASK/SEED names a base model "
-                             "of a sweep's results file", o.ckpt);
-        }
-        return hs_cli_report(s);
-    }
+    if (o.base && !hs_cli_is_results_file(o.ckpt)) return hs_cli_report(hs_cli_not_results_file(o.ckpt));
     s = run(&o);
     return s == HS_OK ? 0 : hs_cli_report(s);
 }

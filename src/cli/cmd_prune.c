@@ -168,12 +168,9 @@ static void print_point(const char *task, const char *label, const char *metric,
  * write it (hs_job_run_point's fields) against the stored one, reported. */
 static hs_status compare_with_row(hs_cli_sweep *cs, long p, const hs_point_result *r, int L, int H)
 {
-    const size_t LH = (size_t)cs->lmax * cs->hmax;
-    hs_point_row row, *stored = NULL;
-    uint8_t *mask = NULL, *smask = NULL;
-    float *imp = NULL, *simp = NULL;
-    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
-    hs_job_init_point_row(&cs->sw, p, &row);
+    hs_cli_rerun rr;
+    hs_status s = hs_cli_rerun_open(cs, p, &rr);
+    hs_point_row row = rr.row;
     row.status = HS_STATUS_DONE;
     row.metric_base = r->metric_base;
     row.metric_pruned = r->metric_pruned;
@@ -187,38 +184,28 @@ static hs_status compare_with_row(hs_cli_sweep *cs, long p, const hs_point_resul
     row.shrink_max_diff = r->shrink_max_diff;
     row.evals = r->evals;
     row.curve_len = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
-    for (int i = 0; i < HS_CURVE_WIDTH; i++) curve[i] = i < row.curve_len ? r->curve[i] : NAN;
-    hs_status s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
-    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
-    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
-    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
-    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    for (int i = 0; i < HS_CURVE_WIDTH; i++) rr.curve[i] = i < row.curve_len ? r->curve[i] : NAN;
+    rr.row = row;
     if (s == HS_OK && L <= cs->lmax && H <= cs->hmax) {
-        memset(mask, HS_MASK_ABSENT, LH);
-        for (size_t i = 0; i < LH; i++) imp[i] = NAN;
+        memset(rr.mask, HS_MASK_ABSENT, rr.LH);
+        for (size_t i = 0; i < rr.LH; i++) rr.imp[i] = NAN;
         for (int l = 0; l < L; l++)
             for (int j = 0; j < H; j++) {
-                mask[l * cs->hmax + j] = r->mask[l * H + j];
-                imp[l * cs->hmax + j] = r->importance[l * H + j];
+                rr.mask[l * cs->hmax + j] = r->mask[l * H + j];
+                rr.imp[l * cs->hmax + j] = r->importance[l * H + j];
             }
         char diff[2048];
-        hs_cli_sweep_compare(&stored[p], &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
-        if (stored[p].status != HS_STATUS_DONE)
+        hs_cli_rerun_diff(&rr, diff, sizeof diff);
+        if (rr.stored[p].status != HS_STATUS_DONE)
             printf("this is point %ld of %s, whose row %s\n", p, cs->path,
-                   stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet");
+                   rr.stored[p].status == HS_STATUS_FAILED ? "failed" : "is not done yet");
         else if (*diff)
             printf("this is point %ld of %s, but it differs from its row: %s\n", p, cs->path, diff);
         else
             printf("this is point %ld of %s: the same as its row, bit for bit (all but the timing columns)\n", p,
                    cs->path);
     }
-    hs_free(stored);
-    hs_free(mask);
-    hs_free(smask);
-    hs_free(imp);
-    hs_free(simp);
+    hs_cli_rerun_free(&rr);
     return s;
 }
 
@@ -301,50 +288,40 @@ static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
     const long p = o->point;
     const hs_sweep_point *pt = &sw->points[p];
     const hs_sweep_method *me = &sw->methods[pt->method];
-    const size_t LH = (size_t)cs->lmax * cs->hmax;
     hs_model *m = NULL;
     hs_task *task = NULL;
-    hs_point_row row, *stored = NULL;
-    uint8_t *mask = NULL, *smask = NULL;
-    float *imp = NULL, *simp = NULL;
-    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
-    hs_job_init_point_row(sw, p, &row);
-    hs_status s = hs_cli_sweep_base_model(cs, pt->base, &m, &task);
-    if (s == HS_OK) s = hs_calloc((void **)&stored, (size_t)cs->n_points, sizeof *stored, "rows");
-    if (s == HS_OK) s = hs_calloc((void **)&mask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&smask, LH, 1, "mask");
-    if (s == HS_OK) s = hs_calloc((void **)&imp, LH, sizeof *imp, "importance");
-    if (s == HS_OK) s = hs_calloc((void **)&simp, LH, sizeof *simp, "importance");
-    if (s == HS_OK) s = hs_results_read_points(cs->res, stored);
-    if (s == HS_OK) s = hs_results_read_point_arrays(cs->res, p, smask, simp, scurve);
+    hs_cli_rerun rr;
+    hs_status s = hs_cli_rerun_open(cs, p, &rr);
+    if (s == HS_OK) s = hs_cli_sweep_base_model(cs, pt->base, &m, &task);
     /* the sweep's own code for a point, on the stored base model */
-    if (s == HS_OK) s = hs_job_run_point(&cs->tc, p, m, cs->lmax, cs->hmax, &row, mask, imp, curve);
+    if (s == HS_OK) s = hs_job_run_point(&cs->tc, p, m, cs->lmax, cs->hmax, &rr.row, rr.mask, rr.imp, rr.curve);
     if (s != HS_OK) goto done;
     const int L = m->cfg.layers, H = m->cfg.heads;
-    hs_point_result r = {.mask = mask, .importance = imp, .metric_base = row.metric_base,
-                         .metric_pruned = row.metric_pruned, .metric_finetuned = row.metric_finetuned,
-                         .heads_kept = row.heads_kept, .heads_total = row.heads_total, .params_kept = row.params_kept,
-                         .params_total = row.params_total, .flops_ratio = row.flops_ratio,
-                         .latency_ratio = row.latency_ratio, .shrink_max_diff = row.shrink_max_diff,
-                         .curve_len = row.curve_len, .evals = row.evals, .seconds = row.wall_seconds};
-    memcpy(r.curve, curve, sizeof(double) * (size_t)row.curve_len);
-    printf("point %ld of %s re-run (seed %lld, fine-tuning %ld steps):\n", p, cs->path, (long long)row.seed,
+    hs_point_result r = {.mask = rr.mask, .importance = rr.imp, .metric_base = rr.row.metric_base,
+                         .metric_pruned = rr.row.metric_pruned, .metric_finetuned = rr.row.metric_finetuned,
+                         .heads_kept = rr.row.heads_kept, .heads_total = rr.row.heads_total,
+                         .params_kept = rr.row.params_kept,
+                         .params_total = rr.row.params_total, .flops_ratio = rr.row.flops_ratio,
+                         .latency_ratio = rr.row.latency_ratio, .shrink_max_diff = rr.row.shrink_max_diff,
+                         .curve_len = rr.row.curve_len, .evals = rr.row.evals, .seconds = rr.row.wall_seconds};
+    memcpy(r.curve, rr.curve, sizeof(double) * (size_t)rr.row.curve_len);
+    printf("point %ld of %s re-run (seed %lld, fine-tuning %ld steps):\n", p, cs->path, (long long)rr.row.seed,
            sw->finetune_steps);
-    print_point(row.task, row.method, hs_metric_name(task->metric), row.ratio, &r, me->method, L, H, cs->hmax);
+    print_point(rr.row.task, rr.row.method, hs_metric_name(task->metric), rr.row.ratio, &r, me->method, L, H, cs->hmax);
     /* the shortest text that reads back exactly, as `query --format csv` writes it */
     char ex[4][40];
-    hs_fmt_real_exact(ex[0], sizeof ex[0], row.metric_base);
-    hs_fmt_real_exact(ex[1], sizeof ex[1], row.metric_pruned);
-    hs_fmt_real_exact(ex[2], sizeof ex[2], row.metric_finetuned);
-    hs_fmt_real_exact(ex[3], sizeof ex[3], row.loss);
+    hs_fmt_real_exact(ex[0], sizeof ex[0], rr.row.metric_base);
+    hs_fmt_real_exact(ex[1], sizeof ex[1], rr.row.metric_pruned);
+    hs_fmt_real_exact(ex[2], sizeof ex[2], rr.row.metric_finetuned);
+    hs_fmt_real_exact(ex[3], sizeof ex[3], rr.row.loss);
     printf("exact: metric_base %s metric_pruned %s metric_finetuned %s loss %s\n", ex[0], ex[1], ex[2], ex[3]);
-    const hs_point_row *st = &stored[p];
+    const hs_point_row *st = &rr.stored[p];
     if (st->status != HS_STATUS_DONE) {
         printf("the stored row is %s: nothing to compare with\n", st->status == HS_STATUS_FAILED ? "failed" : "pending");
         goto done;
     }
     char diff[2048];
-    hs_cli_sweep_compare(st, &row, smask, mask, simp, imp, scurve, curve, LH, diff, sizeof diff);
+    hs_cli_rerun_diff(&rr, diff, sizeof diff);
     if (*diff)
         s = hs_error_set(HS_ERR_NUMERIC, "%s: point %ld re-run differs from its stored row: %s (the task data, this "
                          "binary or its libraries changed since the sweep ran?)", cs->path, p, diff);
@@ -352,11 +329,7 @@ static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
         printf("same as the stored row, bit for bit: every column but attempts, rank, host, the times and "
                "latency_ratio; the mask, the importance scores and the curve\n");
 done:
-    hs_free(stored);
-    hs_free(mask);
-    hs_free(smask);
-    hs_free(imp);
-    hs_free(simp);
+    hs_cli_rerun_free(&rr);
     hs_model_destroy(&m);
     return s;
 }
@@ -443,17 +416,7 @@ int hs_cmd_prune(int argc, char **argv)
     char gb[512];
     const int results = hs_cli_is_results_file(o.ckpt);
     if (results && !o.base && o.given_group && hs_cli_sweep_group_base(o.group, gb, sizeof gb)) o.base = gb;
-    if (o.base && !results) {
-        /* the file's own error (missing, not HDF5), else what it is */
-        hid_t f;
-        s = hs_h5_open_read(o.ckpt, &f);
-        if (s == HS_OK) {
-            H5Fclose(f);
-            s = hs_error_set(HS_ERR_INPUT, "%s is not a headsweep results file: --base TASK/SEED names a base model "
-                             "of a sweep's results file", o.ckpt);
-        }
-        return hs_cli_report(s);
-    }
+    if (o.base && !results) return hs_cli_report(hs_cli_not_results_file(o.ckpt));
     if (results && !o.base)
         return hs_cli_report(hs_error_set(HS_ERR_INPUT, "%s is a sweep's results file: name a base model with --base "
                                           "TASK/SEED or a point with --point N", o.ckpt));

@@ -213,3 +213,45 @@ void hs_cli_sweep_compare(const hs_point_row *stored, const hs_point_row *row, c
     if (memcmp(curve, scurve, sizeof(double) * HS_CURVE_WIDTH))
         snprintf(diff + strlen(diff), n - strlen(diff), "%scurve", *diff ? ", " : "");
 }
+
+/* See sweep_point.h. */
+hs_status hs_cli_rerun_open(hs_cli_sweep *cs, long p, hs_cli_rerun *rr)
+{
+    memset(rr, 0, sizeof *rr);
+    rr->p = p;
+    rr->LH = (size_t)cs->lmax * cs->hmax;
+    hs_job_init_point_row(&cs->sw, p, &rr->row);
+    HS_CHECK(hs_calloc((void **)&rr->stored, (size_t)cs->n_points, sizeof *rr->stored, "rows"));
+    HS_CHECK(hs_calloc((void **)&rr->mask, rr->LH, 1, "mask"));
+    HS_CHECK(hs_calloc((void **)&rr->smask, rr->LH, 1, "mask"));
+    HS_CHECK(hs_calloc((void **)&rr->imp, rr->LH, sizeof *rr->imp, "importance"));
+    HS_CHECK(hs_calloc((void **)&rr->simp, rr->LH, sizeof *rr->simp, "importance"));
+    HS_CHECK(hs_results_read_points(cs->res, rr->stored));
+    return hs_results_read_point_arrays(cs->res, p, rr->smask, rr->simp, rr->scurve);
+}
+
+void hs_cli_rerun_free(hs_cli_rerun *rr)
+{
+    hs_free(rr->stored);
+    hs_free(rr->mask);
+    hs_free(rr->smask);
+    hs_free(rr->imp);
+    hs_free(rr->simp);
+    memset(rr, 0, sizeof *rr);
+}
+
+void hs_cli_rerun_diff(const hs_cli_rerun *rr, char *diff, size_t n)
+{
+    hs_cli_sweep_compare(&rr->stored[rr->p], &rr->row, rr->smask, rr->mask, rr->simp, rr->imp, rr->scurve, rr->curve,
+                         rr->LH, diff, n);
+}
+
+/* See sweep_point.h. */
+hs_status hs_cli_not_results_file(const char *path)
+{
+    hid_t f;
+    HS_CHECK(hs_h5_open_read(path, &f));
+    H5Fclose(f);
+    return hs_error_set(HS_ERR_INPUT, "%s is not a headsweep results file: --base TASK/SEED names a base model of a "
+                        "sweep's results file", path);
+}

@@ -24,6 +24,10 @@ typedef struct {
  * (nothing reported: any failure is 0). */
 int hs_cli_is_results_file(const char *path);
 
+/* The error for --base on a file that is not a results file: the file's own
+ * (missing, not HDF5), else that it is not one. */
+hs_status hs_cli_not_results_file(const char *path);
+
 /* Opens the results file read-only and parses its stored sweep text. *cs
  * is zeroed first; hs_cli_sweep_close frees it, also after a failure. */
 hs_status hs_cli_sweep_open(hs_cli_sweep *cs, const char *path);
@@ -51,6 +55,25 @@ hs_status hs_cli_sweep_base_model(hs_cli_sweep *cs, long b, hs_model **m, hs_tas
 void hs_cli_sweep_compare(const hs_point_row *stored, const hs_point_row *row, const uint8_t *smask,
                           const uint8_t *mask, const float *simp, const float *imp, const double *scurve,
                           const double *curve, size_t LH, char *diff, size_t n);
+
+/* Point p re-run and compared: the row the re-run fills (initialised as
+ * hs_job_run_point expects), its mask, importance and curve, and the stored
+ * rows of /points with point p's arrays. */
+typedef struct {
+    long p;
+    size_t LH; /* lmax x hmax */
+    hs_point_row row, *stored;
+    uint8_t *mask, *smask;
+    float *imp, *simp;
+    double curve[HS_CURVE_WIDTH], scurve[HS_CURVE_WIDTH];
+} hs_cli_rerun;
+
+/* Allocates *rr for point p of cs and reads the stored rows and p's arrays;
+ * hs_cli_rerun_free frees it, also after a failure. */
+hs_status hs_cli_rerun_open(hs_cli_sweep *cs, long p, hs_cli_rerun *rr);
+void hs_cli_rerun_free(hs_cli_rerun *rr);
+/* hs_cli_sweep_compare of the re-run against point p's stored row. */
+void hs_cli_rerun_diff(const hs_cli_rerun *rr, char *diff, size_t n);
 
 /* A checkpoint written by `headsweep train` or `export` (group in path) and
  * its task, reopened from the group's task attributes (E-CKPT-17 when it has
