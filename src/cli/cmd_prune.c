@@ -28,6 +28,10 @@ static const char help[] =
     "  --finetune-lr X     [1e-3]\n"
     "  --kd-alpha X        distillation weight of fine-tuning, base model as teacher, 0 = off [0]\n"
     "  --kd-temperature T  distillation temperature [2]\n"
+    "  --finetune-params P what fine-tuning updates: all, bias (BitFit) or\n"
+    "                      gates+output (MAE's FTG+) [all]\n"
+    "  --quantize Q        none or int8: int8 quantisation-aware fine-tuning, and the\n"
+    "                      int8 model's metric and size [none]\n"
     "  --batch N           evaluation / fine-tuning batch [64]\n"
     "  --seed N            seed of the point's random streams [1]\n"
     "  --latency-repeats N timed forward passes per model, 0 = skip [5]\n"
@@ -115,7 +119,22 @@ typedef struct {
     long finetune, batch, seed, latency;
     double ft_lr;
     double kd_alpha, kd_temperature;
+    int ft_params, quantize;
 } prune_opts;
+
+/* One of names (NULL-terminated) by index, or an error naming the flag. */
+static hs_status parse_choice(const char *flag, const char *text, const char *const *names, int *out)
+{
+    char list[256] = "";
+    for (int i = 0; names[i]; i++) {
+        if (!strcmp(names[i], text)) {
+            *out = i;
+            return HS_OK;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+    }
+    return hs_error_set(HS_ERR_INPUT, "prune: %s '%s': expected one of %s", flag, text, list);
+}
 
 static hs_status run(const prune_opts *o)
 {
@@ -154,7 +173,7 @@ static hs_status run(const prune_opts *o)
                                                                     spec.name), o->method->name),
                                                o->ratio), "point");
     const hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha,
-                              o->kd_temperature};
+                              o->kd_temperature, o->ft_params, o->quantize};
     s = hs_point_run(m, task, o->method, &o->set, o->ratio, key, &po, &r);
     if (s != HS_OK) goto done;
     const char *metric = hs_metric_name(task->metric);
@@ -162,6 +181,8 @@ static hs_status run(const prune_opts *o)
            o->method->name, o->ratio, r.heads_kept, r.heads_total, r.params_kept, r.params_total);
     printf("%s: base %.4f  pruned %.4f  fine-tuned %.4f\n", metric, r.metric_base, r.metric_pruned,
            r.metric_finetuned);
+    if (o->quantize) printf("int8 model: %s %.4f  size %ld bytes\n", metric, r.metric_int8, r.int8_bytes);
+    if (r.improved >= 0) printf("removals that improved the prune-split %s: %ld\n", metric, r.improved);
     printf("flops ratio %.4f  latency ratio %.4f  shrunk-vs-masked max diff %.2e  evals %ld  %.2f s\n",
            r.flops_ratio, r.latency_ratio, r.shrink_max_diff, r.evals, r.seconds);
     printf("mask (layer x head, 1 = kept) and importance:\n");
@@ -192,14 +213,15 @@ done:
 int hs_cmd_prune(int argc, char **argv)
 {
     enum { O_METHOD = 256, O_RATIO, O_SET, O_FT, O_FTLR, O_BATCH, O_SEED, O_LAT, O_GROUP, O_LIST, O_HELP,
-           O_KDA, O_KDT };
+           O_KDA, O_KDT, O_FTP, O_QUANT };
     static const struct option opts[] = {
         {"method", 1, 0, O_METHOD}, {"ratio", 1, 0, O_RATIO},   {"set", 1, 0, O_SET},
         {"finetune", 1, 0, O_FT},   {"finetune-lr", 1, 0, O_FTLR}, {"batch", 1, 0, O_BATCH},
         {"seed", 1, 0, O_SEED},     {"latency-repeats", 1, 0, O_LAT}, {"group", 1, 0, O_GROUP},
         {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP}, {"kd-alpha", 1, 0, O_KDA},
-        {"kd-temperature", 1, 0, O_KDT}, {0, 0, 0, 0}};
-    prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3, 0, 2};
+        {"kd-temperature", 1, 0, O_KDT}, {"finetune-params", 1, 0, O_FTP}, {"quantize", 1, 0, O_QUANT},
+        {0, 0, 0, 0}};
+    prune_opts o = {NULL, "/model", NULL, {{0}}, -1, 0, 64, 1, 5, 1e-3, 0, 2, HS_FT_ALL, HS_QUANT_NONE};
     const char *sets[HS_MAX_SETTINGS * 2];
     int nsets = 0, list = 0;
     hs_cli_parser p = {.name = "prune", .longopts = opts, .help = O_HELP, .print_help = print_help,
@@ -221,6 +243,8 @@ int hs_cmd_prune(int argc, char **argv)
         case O_FTLR: s = hs_parse_double("--finetune-lr", optarg, 0, 10, &o.ft_lr); break;
         case O_KDA: s = hs_parse_double("--kd-alpha", optarg, 0, 1, &o.kd_alpha); break;
         case O_KDT: s = hs_parse_double("--kd-temperature", optarg, 0.01, 100, &o.kd_temperature); break;
+        case O_FTP: s = parse_choice("--finetune-params", optarg, hs_ft_params_names, &o.ft_params); break;
+        case O_QUANT: s = parse_choice("--quantize", optarg, hs_quant_names, &o.quantize); break;
         case O_BATCH: s = hs_parse_long("--batch", optarg, 1, 1 << 16, &o.batch); break;
         case O_SEED: s = hs_parse_long("--seed", optarg, 0, 2147483647L, &o.seed); break;
         case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency); break;
@@ -241,6 +265,8 @@ int hs_cmd_prune(int argc, char **argv)
     if (s == HS_OK && o.ratio < 0) s = hs_error_set(HS_ERR_INPUT, "prune: --ratio is required (0 <= R < 1)");
     if (s == HS_OK && o.kd_alpha > 0 && o.finetune == 0)
         s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
+    if (s == HS_OK && o.ft_params != HS_FT_ALL && o.finetune == 0)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --finetune-params applies to fine-tuning: expected --finetune N > 0");
     if (s == HS_OK) s = hs_cli_check_args(&p);
     if (s != HS_OK) return hs_cli_report(s);
     o.ckpt = argv[optind];

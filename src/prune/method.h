@@ -54,6 +54,7 @@ typedef struct {
     double curve[HS_MAX_CURVE]; /* prune-split metric after each step (iterative methods) */
     int curve_len;
     long evals;             /* full evaluations of the prune split performed */
+    long improved;          /* removals that raised the prune-split metric (accdrop); -1 = n/a */
     /* state a method leaves in the model for the rest of the point (MAE's
      * mixture: m->gate_hook points into it, so the framework's evaluations,
      * fine-tuning and checks run the mixture); point.c calls state_free(state)
@@ -70,6 +71,7 @@ typedef struct {
     double k;                /* heads removed, round(ratio·N) */
     int batch;               /* run.batch */
     long n_prune, n_train;   /* examples of the prune and train splits */
+    int layers;              /* L (0 where a caller does not know it: a method then bounds by N) */
 } hs_cost_ctx;
 
 typedef struct hs_method {

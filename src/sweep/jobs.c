@@ -161,6 +161,9 @@ hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int 
         row->shrink_max_diff = r->shrink_max_diff;
         row->evals = r->evals;
         row->curve_len = n;
+        row->metric_int8 = r->metric_int8;
+        row->int8_bytes = r->int8_bytes;
+        row->improved = (int32_t)r->improved;
         row->status = HS_STATUS_DONE;
     } else {
         row->status = HS_STATUS_FAILED;
