@@ -80,7 +80,7 @@ typedef struct hs_method {
     const hs_setting_def *settings;
     int n_settings;
     /* Decides ctx->mask (exactly ctx->k zeros unless the method's unit is
-     * coarser, e.g. whole layers) and may set model pruning state it owns
+     * coarser, e.g. whole layers, or k is a budget, as for accdrop: at most k) and may set model pruning state it owns
      * (layer_off, is_static / static_att). Must be deterministic given ctx->key. */
     hs_status (*run)(hs_prune_ctx *ctx);
     /* The method's own work at one point, in passes (forward-pass

@@ -373,9 +373,11 @@ double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const h
     const double ex = hs_model_forward_flops(&c, 1, c.seq_len);
     const double test = ex * (double)t->split[HS_SPLIT_TEST].n, prune = ex * (double)t->split[HS_SPLIT_PRUNE].n;
     const double batch = ex * sw->batch;
-    /* test split before and after pruning (and after fine-tuning); the
-     * shrunk-vs-masked check (2 batches); latency (2 × repeats batches) */
-    double f = test * (sw->finetune_steps > 0 ? 3 : 2) + batch * (2 + 2.0 * sw->latency_repeats);
+    /* test split before and after pruning (and after fine-tuning, and of
+     * the int8 model); the shrunk-vs-masked check (2 batches); latency
+     * (2 × repeats batches). Fake quantisation's own passes are not counted. */
+    double f = test * (2 + (sw->finetune_steps > 0) + (sw->quantize != HS_QUANT_NONE)) +
+               batch * (2 + 2.0 * sw->latency_repeats);
     f += (double)sw->finetune_steps * (sw->kd_alpha > 0 ? 4 : 3) * batch; /* + the teacher's forward */
     return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c, t->split[HS_SPLIT_PRUNE].n,
                                               t->split[HS_SPLIT_TRAIN].n);
