@@ -49,6 +49,15 @@ if $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --latency-repeats 1 >"$tmp/
 else
     notok "prune: $(cat "$tmp/prune.out")"
 fi
+# Methods III: BitFit fine-tuning with int8 QAT, and accdrop's count of improving removals
+if $HS prune "$tmp/m.h5" --method accdrop --ratio 0.5 --finetune 5 --finetune-params bias --quantize int8 \
+       --latency-repeats 0 >"$tmp/prune3.out" 2>&1 \
+   && grep -q "^int8 model: accuracy [0-9.]*  size [0-9]* bytes" "$tmp/prune3.out" \
+   && grep -q "^removals that improved the prune-split accuracy: [0-9]" "$tmp/prune3.out"; then
+    ok "prune --finetune-params bias --quantize int8 with accdrop prints the int8 model and the improving removals"
+else
+    notok "prune accdrop / int8: $(cat "$tmp/prune3.out")"
+fi
 expect_fail 2 "unknown method 'nosuch' (valid: random, magnitude, michel" "prune with an unknown method" -- $HS prune "$tmp/m.h5" --method nosuch --ratio 0.5
 expect_fail 2 "has no setting 'normalise' (valid: normalize" "prune with an unknown method setting" -- $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --set normalise=true
 expect_fail 2 "setting step_fraction 5: expected a number in 0.001..1" "prune with a setting out of range" -- $HS prune "$tmp/m.h5" --method michel --ratio 0.5 --set step_fraction=5

@@ -152,6 +152,9 @@ case_e_cli_31() { results r.h5; hs report r.h5; }
 case_e_cli_32() { sweep 0 ''; hs submit sweep.cfg --time 1:2:3:4 --dry-run; }
 case_e_cli_33() { sweep 0 ''; hs submit sweep.cfg --max-requeues 2 --dry-run; }
 case_e_cli_34() { results r.h5; hs query r.h5 --pivot ratio --metric acc; }
+case_e_cli_35() { ckpt m.h5; hs prune m.h5 --method random --ratio 0.5 --finetune 5 --finetune-params weights; }
+case_e_cli_36() { ckpt m.h5; hs prune m.h5 --method random --ratio 0.5 --finetune-params bias; }
+case_e_cli_37() { ckpt m.h5; hs prune m.h5 --method random --ratio 0.5 --quantize int4; }
 
 # === sweep file ======================================================================
 case_e_sweep_01() { FILE=none.cfg; hs check none.cfg; }
@@ -191,6 +194,9 @@ case_e_sweep_29() { # a changed sweep on resume: refused, the results file untou
     OUT=out.h5
     cmp -s out.h5 before.h5 || extra="the refused run changed out.h5"
 }
+case_e_sweep_30() { bad_sweep 0 'finetune = { steps = 5; params = "weights"; };'; }
+case_e_sweep_31() { bad_sweep 0 'finetune = { params = "bias"; };'; }
+case_e_sweep_32() { bad_sweep 0 'finetune = { steps = 5; quantize = "int4"; };'; }
 
 # === data files ======================================================================
 case_e_data_01() { tsv 'sentence\tlabel\na fine film\t1\na dull film\t0\nno label here\t\n' "$GOOD_TSV"; }

@@ -39,6 +39,10 @@ static const char help[] =
     "  --finetune-lr X     [1e-3; --base: the sweep's]\n"
     "  --kd-alpha X        distillation weight of fine-tuning, base model as teacher, 0 = off [0]\n"
     "  --kd-temperature T  distillation temperature [2]\n"
+    "  --finetune-params P what fine-tuning updates: all, bias (BitFit) or\n"
+    "                      gates+output (MAE's FTG+) [all; --base: the sweep's]\n"
+    "  --quantize Q        none or int8: int8 quantisation-aware fine-tuning, and the\n"
+    "                      int8 model's metric and size [none; --base: the sweep's]\n"
     "  --batch N           evaluation / fine-tuning batch [64; --base: run.batch]\n"
     "  --seed N            seed of the point's random streams [1; --base: the base job's]\n"
     "  --latency-repeats N timed forward passes per model, 0 = skip [5; --base: the sweep's]\n"
@@ -132,8 +136,25 @@ typedef struct {
     double ft_lr;
     double kd_alpha, kd_temperature;
     /* which of them the command line gave (the sweep's values otherwise) */
+    int ft_params, quantize;
+    /* which of them the command line gave (the sweep's values otherwise) */
     int given_ft, given_ftlr, given_batch, given_seed, given_lat, given_kda, given_kdt, given_group, nsets;
+    int given_ftp, given_quant;
 } prune_opts;
+
+/* One of names (NULL-terminated) by index, or an error naming the flag. */
+static hs_status parse_choice(const char *flag, const char *text, const char *const *names, int *out)
+{
+    char list[256] = "";
+    for (int i = 0; names[i]; i++) {
+        if (!strcmp(names[i], text)) {
+            *out = i;
+            return HS_OK;
+        }
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
+    }
+    return hs_error_set(HS_ERR_INPUT, "prune: %s '%s': expected one of %s", flag, text, list);
+}
 
 /* The metrics, the mask and the scores of one point; mask and importance
  * [L][H] with row stride `stride`. */
@@ -144,6 +165,8 @@ static void print_point(const char *task, const char *label, const char *metric,
            r->heads_kept, r->heads_total, r->params_kept, r->params_total);
     printf("%s: base %.4f  pruned %.4f  fine-tuned %.4f\n", metric, r->metric_base, r->metric_pruned,
            r->metric_finetuned);
+    if (r->int8_bytes > 0) printf("int8 model: %s %.4f  size %ld bytes\n", metric, r->metric_int8, r->int8_bytes);
+    if (r->improved >= 0) printf("removals that improved the prune-split %s: %ld\n", metric, r->improved);
     printf("flops ratio %.4f  latency ratio %.4f  shrunk-vs-masked max diff %.2e  evals %ld  %.2f s\n",
            r->flops_ratio, r->latency_ratio, r->shrink_max_diff, r->evals, r->seconds);
     printf("mask (layer x head, 1 = kept) and importance:\n");
@@ -171,19 +194,7 @@ static hs_status compare_with_row(hs_cli_sweep *cs, long p, const hs_point_resul
     hs_cli_rerun rr;
     hs_status s = hs_cli_rerun_open(cs, p, &rr);
     hs_point_row row = rr.row;
-    row.status = HS_STATUS_DONE;
-    row.metric_base = r->metric_base;
-    row.metric_pruned = r->metric_pruned;
-    row.metric_finetuned = r->metric_finetuned;
-    row.loss = r->loss_pruned;
-    row.heads_kept = (int32_t)r->heads_kept;
-    row.heads_total = (int32_t)r->heads_total;
-    row.params_kept = r->params_kept;
-    row.params_total = r->params_total;
-    row.flops_ratio = r->flops_ratio;
-    row.shrink_max_diff = r->shrink_max_diff;
-    row.evals = r->evals;
-    row.curve_len = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
+    hs_job_row_from_result(&row, r);
     for (int i = 0; i < HS_CURVE_WIDTH; i++) rr.curve[i] = i < row.curve_len ? r->curve[i] : NAN;
     rr.row = row;
     if (s == HS_OK && L <= cs->lmax && H <= cs->hmax) {
@@ -222,7 +233,8 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
     const hs_sweep_method *entry = NULL;
     const char *label = o->method->name;
     uint64_t key;
-    hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha, o->kd_temperature};
+    hs_point_opts po = {o->finetune, o->ft_lr, (int)o->batch, (int)o->latency, o->kd_alpha, o->kd_temperature,
+                        o->ft_params, o->quantize};
     hs_status s;
     if (cs) {
         s = hs_cli_sweep_base_model(cs, b, &m, &task);
@@ -236,6 +248,8 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
         if (!o->given_lat) po.latency_repeats = d.latency_repeats;
         if (!o->given_kda) po.kd_alpha = d.kd_alpha;
         if (!o->given_kdt) po.kd_temperature = d.kd_temperature;
+        if (!o->given_ftp) po.finetune_params = d.finetune_params;
+        if (!o->given_quant) po.quantize = d.quantize;
         const hs_sweep_base *bj = &sw->bases[b];
         /* hs_sweep_point_key's recipe, with this label and ratio */
         key = hs_key_str(hs_key_u64(0, sw->seed), sw->tasks[bj->task].name);
@@ -250,6 +264,8 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
     }
     if (s == HS_OK && po.kd_alpha > 0 && po.finetune_steps == 0)
         s = hs_error_set(HS_ERR_INPUT, "prune: --kd-alpha applies to fine-tuning: expected --finetune N > 0");
+    if (s == HS_OK && po.finetune_params != HS_FT_ALL && po.finetune_steps == 0)
+        s = hs_error_set(HS_ERR_INPUT, "prune: --finetune-params applies to fine-tuning: expected --finetune N > 0");
     const int N = m ? m->cfg.layers * m->cfg.heads : 0;
     if (s == HS_OK) s = hs_calloc((void **)&r.mask, (size_t)N, 1, "mask");
     if (s == HS_OK) s = hs_calloc((void **)&r.importance, (size_t)N, sizeof(float), "importance");
@@ -264,7 +280,8 @@ static hs_status run(prune_opts *o, hs_cli_sweep *cs, long b)
         for (int i = 0; i < sw->n_ratios; i++)
             if (sw->ratios[i] == o->ratio) ri = i;
         const int same_opts = po.finetune_steps == d.finetune_steps && po.finetune_lr == d.finetune_lr &&
-                              po.batch == d.batch && po.kd_alpha == d.kd_alpha && po.kd_temperature == d.kd_temperature;
+                              po.batch == d.batch && po.kd_alpha == d.kd_alpha && po.kd_temperature == d.kd_temperature &&
+                              po.finetune_params == d.finetune_params && po.quantize == d.quantize;
         if (entry && ri >= 0 && same_opts && entry->method == o->method &&
             !memcmp(entry->set.v, o->set.v, sizeof(double) * (size_t)o->method->n_settings)) {
             const long p = hs_sweep_point_id(sw, sw->bases[b].task, (int)(entry - sw->methods), ri, sw->bases[b].seed);
@@ -303,7 +320,9 @@ static hs_status run_point(prune_opts *o, hs_cli_sweep *cs)
                          .params_kept = rr.row.params_kept,
                          .params_total = rr.row.params_total, .flops_ratio = rr.row.flops_ratio,
                          .latency_ratio = rr.row.latency_ratio, .shrink_max_diff = rr.row.shrink_max_diff,
-                         .curve_len = rr.row.curve_len, .evals = rr.row.evals, .seconds = rr.row.wall_seconds};
+                         .curve_len = rr.row.curve_len, .evals = rr.row.evals, .seconds = rr.row.wall_seconds,
+                         .metric_int8 = rr.row.metric_int8, .int8_bytes = rr.row.int8_bytes,
+                         .improved = rr.row.improved};
     memcpy(r.curve, rr.curve, sizeof(double) * (size_t)rr.row.curve_len);
     printf("point %ld of %s re-run (seed %lld, fine-tuning %ld steps):\n", p, cs->path, (long long)rr.row.seed,
            sw->finetune_steps);
@@ -337,15 +356,16 @@ done:
 int hs_cmd_prune(int argc, char **argv)
 {
     enum { O_METHOD = 256, O_RATIO, O_SET, O_FT, O_FTLR, O_BATCH, O_SEED, O_LAT, O_GROUP, O_LIST, O_HELP,
-           O_KDA, O_KDT, O_BASE, O_POINT };
+           O_KDA, O_KDT, O_BASE, O_POINT, O_FTP, O_QUANT };
     static const struct option opts[] = {
         {"method", 1, 0, O_METHOD}, {"ratio", 1, 0, O_RATIO},   {"set", 1, 0, O_SET},
         {"finetune", 1, 0, O_FT},   {"finetune-lr", 1, 0, O_FTLR}, {"batch", 1, 0, O_BATCH},
         {"seed", 1, 0, O_SEED},     {"latency-repeats", 1, 0, O_LAT}, {"group", 1, 0, O_GROUP},
         {"list-settings", 0, 0, O_LIST}, {"help", 0, 0, O_HELP}, {"kd-alpha", 1, 0, O_KDA},
-        {"kd-temperature", 1, 0, O_KDT}, {"base", 1, 0, O_BASE}, {"point", 1, 0, O_POINT}, {0, 0, 0, 0}};
+        {"kd-temperature", 1, 0, O_KDT}, {"base", 1, 0, O_BASE}, {"point", 1, 0, O_POINT},
+        {"finetune-params", 1, 0, O_FTP}, {"quantize", 1, 0, O_QUANT}, {0, 0, 0, 0}};
     prune_opts o = {.group = "/model", .point = -1, .ratio = -1, .batch = 64, .seed = 1, .latency = 5,
-                    .ft_lr = 1e-3, .kd_temperature = 2};
+                    .ft_lr = 1e-3, .kd_temperature = 2, .ft_params = HS_FT_ALL, .quantize = HS_QUANT_NONE};
     const char *sets[HS_MAX_SETTINGS * 2];
     int list = 0;
     hs_cli_parser p = {.name = "prune", .longopts = opts, .help = O_HELP, .print_help = print_help,
@@ -367,6 +387,8 @@ int hs_cmd_prune(int argc, char **argv)
         case O_SEED: s = hs_parse_long("--seed", optarg, 0, 2147483647L, &o.seed), o.given_seed = 1; break;
         case O_LAT: s = hs_parse_long("--latency-repeats", optarg, 0, 64, &o.latency), o.given_lat = 1; break;
         case O_GROUP: o.group = optarg, o.given_group = 1; break;
+        case O_FTP: s = parse_choice("--finetune-params", optarg, hs_ft_params_names, &o.ft_params), o.given_ftp = 1; break;
+        case O_QUANT: s = parse_choice("--quantize", optarg, hs_quant_names, &o.quantize), o.given_quant = 1; break;
         case O_LIST: list = 1; break;
         case O_BASE: o.base = optarg; break;
         case O_POINT: s = hs_parse_long("--point", optarg, 0, 1L << 40, &o.point); break;

@@ -9,6 +9,7 @@
 
 #include "fastmath.h"
 #include "ops.h"
+#include "quant.h"
 
 /* Number of valid keys for query i of a row of length len. */
 static int keys_visible(int i, int len, int causal)
@@ -121,6 +122,7 @@ void hs_attention_forward(hs_real *out, const hs_attn_saved *s, const hs_real *a
         }
     }
     gate_contexts(s, w, BT, T, H, dh);
+    if (sh->q8_ctx) hs_q8_fake_tensor(s->gctx, (size_t)BT * di);
     hs_matmul_forward(out, s->gctx, w->wo, w->bo, BT, di, d, 1);
 }
 
@@ -143,6 +145,7 @@ void hs_attention_backward(hs_real *da, const hs_attn_weights *g, const hs_attn_
     /* dctx holds ∂L/∂(g·c) first, then ∂L/∂c; gctx is scratch shared by the
      * layers, so it is rebuilt here for Wo's gradient */
     if (weights) gate_contexts(s, w, BT, T, H, dh);
+    if (weights && sh->q8_ctx) hs_q8_fake_tensor(s->gctx, (size_t)BT * di); /* as forward saw it */
     hs_matmul_backward(scr->dctx, g->wo, g->bo, dout, s->gctx, w->wo, BT, di, d, 0);
     for (int j = 0; j < H; j++) {
         double acc = 0; /* rows summed in double: B·T terms */

@@ -60,6 +60,8 @@ typedef struct {
     int H, dh;       /* heads present in this layer, width of one head */
     int causal;
     const int *lengths; /* [B], each in 1..T; NULL = no padding */
+    int q8_ctx;         /* 1: the gated context (Wo's input) is fake-quantised per
+                           tensor to int8 (core/quant.h; straight-through backward) */
 } hs_attn_shape;
 
 /* out[B·T][d] += attention(a). Fills *s. */

@@ -10,6 +10,7 @@
 #include "alloc.h"
 #include "attention.h"
 #include "ops.h"
+#include "quant.h"
 #include "rng.h"
 
 hs_status hs_config_validate(const hs_config *c)
@@ -246,6 +247,48 @@ hs_status hs_model_alloc_static(hs_model *m)
                      "constant attention matrices");
 }
 
+/* The quantised tensors (model.h HS_Q8_WEIGHTS), in qbuf order. */
+static const int q8_tensors[] = {HS_P_WQ, HS_P_WK, HS_P_WV, HS_P_WO, HS_P_W1, HS_P_W2};
+#define Q8_N ((int)(sizeof q8_tensors / sizeof q8_tensors[0]))
+
+hs_status hs_model_set_quant(hs_model *m, int bits)
+{
+    if ((bits & HS_Q8_INPUTS) && m->cfg.post_ln)
+        return hs_error_set(HS_ERR_INPUT, "int8 quantisation of the linear inputs needs a pre-LN model "
+                                          "(this one is post-LN); expected quantize = \"none\"");
+    if (bits && !m->qbuf) {
+        size_t n = 0;
+        for (int i = 0; i < Q8_N; i++) n += m->info[q8_tensors[i]].count;
+        HS_CHECK(hs_calloc_big((void **)&m->qbuf, n, sizeof(hs_real), "int8 fake-quantised weights"));
+    }
+    m->qp = m->p;
+    hs_real *at = m->qbuf;
+    for (int i = 0; i < Q8_N && at; i++) {
+        m->qp.at[q8_tensors[i]] = at;
+        at += m->info[q8_tensors[i]].count;
+    }
+    m->quant = bits;
+    return HS_OK;
+}
+
+/* Refreshes qp's quantised tensors from the fp32 masters: per layer, per
+ * output channel (a column of the [in][out] storage). */
+static void q8_refresh(hs_model *m)
+{
+    const hs_config *c = &m->cfg;
+    const int L = c->layers, H = c->heads, d = c->d_model, F = c->d_ff, dh = d / H;
+    for (int i = 0; i < Q8_N; i++) {
+        const int id = q8_tensors[i];
+        const int rows = id == HS_P_W2 ? F : d, cols = id == HS_P_W1 ? F : d;
+        for (int l = 0; l < L; l++) {
+            const size_t off = (size_t)l * rows * cols;
+            /* Wo's rows are the heads' slices: a gated-off head is left out */
+            const hs_real *gate = id == HS_P_WO && !m->gate_hook ? m->p.gates + (size_t)l * H : NULL;
+            hs_q8_cols(NULL, NULL, m->qp.at[id] + off, m->p.at[id] + off, rows, cols, gate, dh);
+        }
+    }
+}
+
 static hs_status check_batch(const hs_model *m, const hs_batch *b)
 {
     const hs_config *c = &m->cfg;
@@ -428,7 +471,9 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
     HS_CHECK(check_batch(m, b));
     const hs_config *c = &m->cfg;
     const int B = b->B, T = b->T, d = c->d_model, F = c->d_ff, C = c->n_out, BT = B * T;
-    const hs_param_views *p = &m->p;
+    const int q8w = !ov && (m->quant & HS_Q8_WEIGHTS), q8in = !ov && (m->quant & HS_Q8_INPUTS);
+    if (q8w) q8_refresh(m);
+    const hs_param_views *p = q8w ? &m->qp : &m->p;
     const hs_real eps = ln_eps(c);
     m->B = B;
     m->T = T;
@@ -443,7 +488,7 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
         }
         hs_attn_weights w = ov ? ov[l].w : attn_weights(m, p, l);
         const hs_attn_shape sh = {B, T, d, ov ? ov[l].heads : c->heads, d / c->heads, c->causal,
-                                  b->lengths};
+                                  b->lengths, q8in};
         if (m->gate_hook && sh.H == c->heads) { /* per-example gates from the layer input */
             hs_real *gx = m->a.ex_gates + (size_t)l * m->max_B * c->heads;
             m->gate_hook->forward(m->gate_hook->ctx, l, b, x.res_in, gx);
@@ -466,12 +511,17 @@ hs_status hs_model_forward_with(hs_model *m, const hs_batch *b, const hs_layer_a
         }
         hs_layernorm_forward_eps(x.ln1, x.ln1_mean, x.ln1_rstd, x.res_in, p->ln1_g + l * d,
                                  p->ln1_b + l * d, BT, d, eps);
+        /* LN backward reads its input and statistics, not its output: the
+         * linear inputs can be quantised in place (and backward's dW uses them) */
+        if (q8in) hs_q8_fake_tensor(x.ln1, (size_t)BT * d);
         memcpy(x.mid, x.res_in, sizeof(hs_real) * BT * d);
         hs_attention_forward(x.mid, &x.s, x.ln1, &w, &sh);
         hs_layernorm_forward_eps(x.ln2, x.ln2_mean, x.ln2_rstd, x.mid, p->ln2_g + l * d,
                                  p->ln2_b + l * d, BT, d, eps);
+        if (q8in) hs_q8_fake_tensor(x.ln2, (size_t)BT * d);
         hs_matmul_forward(x.ffpre, x.ln2, w1, b1, BT, d, F, 0);
         act_value(c, x.ffact, x.ffpre, (size_t)BT * F);
+        if (q8in) hs_q8_fake_tensor(x.ffact, (size_t)BT * F);
         memcpy(x.res_out, x.mid, sizeof(hs_real) * BT * d);
         hs_matmul_forward(x.res_out, x.ffact, w2, b2, BT, F, d, 1);
     }
@@ -518,7 +568,9 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
     HS_ASSERT(m->has_targets && m->B == b->B && m->T == b->T);
     const hs_config *c = &m->cfg;
     const int B = b->B, T = b->T, d = c->d_model, F = c->d_ff, C = c->n_out, BT = B * T, R = m->R;
-    const hs_param_views *p = &m->p, *g = &m->g;
+    const int q8in = (m->quant & HS_Q8_INPUTS) != 0;
+    /* quantised weights: the gradients of Ŵ land on W (straight-through) */
+    const hs_param_views *p = (m->quant & HS_Q8_WEIGHTS) ? &m->qp : &m->p, *g = &m->g;
     hs_acts *a = &m->a;
     if (m->loss_count == 0) return; /* nothing counted: zero gradient */
 
@@ -561,7 +613,7 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
                    sizeof(hs_real) * d);
     }
 
-    const hs_attn_shape sh = {B, T, d, c->heads, d / c->heads, c->causal, b->lengths};
+    const hs_attn_shape sh = {B, T, d, c->heads, d / c->heads, c->causal, b->lengths, q8in};
     for (int l = c->layers - 1; l >= 0; l--) {
         if (m->layer_off[l]) continue; /* identity: dres passes through */
         layer_acts x = layer_slice(m, l);
@@ -585,6 +637,10 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
         /* act and act' of the FFN from the kept pre-activation (act_value) */
         memcpy(a->ffd, x.ffpre, sizeof(hs_real) * (size_t)BT * F);
         act_forward(c, x.ffact, a->ffd, (size_t)BT * F);
+        if (q8in) { /* W2's input exactly as forward quantised it */
+            act_value(c, x.ffact, x.ffpre, (size_t)BT * F);
+            hs_q8_fake_tensor(x.ffact, (size_t)BT * F);
+        }
         if (c->post_ln) {
             /* dres = ∂L/∂res_out; res_out = LN2(u), u = ln1 + ffn(ln1) */
             memset(a->dln, 0, sizeof(hs_real) * (size_t)BT * d);
@@ -645,6 +701,7 @@ void hs_model_destroy(hs_model **mp)
     hs_free(m->layer_off);
     hs_free(m->is_static);
     hs_free(m->static_att);
+    hs_free_big(m->qbuf);
     hs_free(m);
     *mp = NULL;
 }

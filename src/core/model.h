@@ -185,7 +185,24 @@ typedef struct {
      * Not owned; a shrunk forward (forward_with) ignores it. */
     const hs_real *kd_logits;
     double kd_alpha, kd_temperature;
+    /* int8 fake quantisation (hs_model_set_quant; 0 = off, the plain path bit
+     * for bit). qp: the views forward and backward read — p's, except Wq, Wk,
+     * Wv, Wo, W1, W2, which point into qbuf (refreshed at every forward). */
+    int quant;
+    hs_real *qbuf;
+    hs_param_views qp;
 } hs_model;
+
+/* Bits of hs_model.quant (docs/methods.md "int8 quantisation-aware fine-tuning"):
+ * HS_Q8_WEIGHTS: forward and backward use Wq, Wk, Wv, Wo, W1, W2 fake-
+ *   quantised per output channel (core/quant.h; Wo's channels leave out the
+ *   rows of heads whose gate is 0); the gradients are those of the quantised
+ *   weights, applied to the fp32 masters (straight-through estimator).
+ * HS_Q8_INPUTS: the inputs of those matrices (LN1 and LN2 outputs, the gated
+ *   context, the FFN activation) are fake-quantised per tensor, and the
+ *   gradient passes the quantiser unchanged (straight-through).
+ * A shrunk forward (forward_with) and the output head stay fp32. */
+enum { HS_Q8_WEIGHTS = 1, HS_Q8_INPUTS = 2 };
 
 /* Checks a configuration: every size positive, d divisible by heads, n_out ≥ 2.
  * Returns HS_ERR_INPUT naming the first bad field. */
@@ -231,6 +248,12 @@ typedef struct {
 /* Forward pass with the attention of every layer taken from attn[l] instead
  * of the model's own (inference only: no backward after it). */
 hs_status hs_model_forward_with(hs_model *m, const hs_batch *batch, const hs_layer_attn *attn);
+
+/* Sets m->quant to bits (HS_Q8_*; 0 = off), allocating the quantised
+ * weight copy on first use (HS_ERR_NOMEM naming it). HS_Q8_INPUTS needs a
+ * pre-LN model (HS_ERR_INPUT otherwise: post-LN attention reads the residual
+ * itself). */
+hs_status hs_model_set_quant(hs_model *m, int bits);
 
 /* Allocates (once) the PAPA constant matrices [L][H][T][T], zeroed. */
 hs_status hs_model_alloc_static(hs_model *m);

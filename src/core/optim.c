@@ -86,6 +86,9 @@ double hs_adamw_step(hs_adamw *o, hs_model *m)
 {
     double sq = 0;
     int any = 0;
+    if (o->gate_keep && m->info[HS_P_GATES].trained)
+        for (size_t i = 0; i < m->info[HS_P_GATES].count; i++)
+            if (!o->gate_keep[i]) m->g.gates[i] = 0;
     for (int i = 0; i < HS_NUM_PARAMS; i++) {
         if (!m->info[i].trained || !m->info[i].count) continue;
         sq += sum_sq(m->g.at[i], m->info[i].count);

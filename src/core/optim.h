@@ -24,6 +24,10 @@ typedef struct {
     hs_real *m, *v; /* moments, NULL until the first update of a trained tensor */
     size_t n;
     long t; /* steps taken */
+    /* [count of the gates] or NULL: when the gates are trained, those with
+     * keep 0 (pruned heads) get a zero gradient before the norm and the
+     * update, so they stay exactly 0. Not owned. */
+    const unsigned char *gate_keep;
 } hs_adamw;
 
 /* Creates an optimizer for model m; *out owned by the caller. The moments

@@ -54,6 +54,7 @@ typedef struct {
     double curve[HS_MAX_CURVE]; /* prune-split metric after each step (iterative methods) */
     int curve_len;
     long evals;             /* full evaluations of the prune split performed */
+    long improved;          /* removals that raised the prune-split metric (accdrop); -1 = n/a */
     /* state a method leaves in the model for the rest of the point (MAE's
      * mixture: m->gate_hook points into it, so the framework's evaluations,
      * fine-tuning and checks run the mixture); point.c calls state_free(state)
@@ -70,6 +71,7 @@ typedef struct {
     double k;                /* heads removed, round(ratio·N) */
     int batch;               /* run.batch */
     long n_prune, n_train;   /* examples of the prune and train splits */
+    int layers;              /* L (0 where a caller does not know it: a method then bounds by N) */
 } hs_cost_ctx;
 
 typedef struct hs_method {
@@ -78,7 +80,7 @@ typedef struct hs_method {
     const hs_setting_def *settings;
     int n_settings;
     /* Decides ctx->mask (exactly ctx->k zeros unless the method's unit is
-     * coarser, e.g. whole layers) and may set model pruning state it owns
+     * coarser, e.g. whole layers, or k is a budget, as for accdrop: at most k) and may set model pruning state it owns
      * (layer_off, is_static / static_att). Must be deterministic given ctx->key. */
     hs_status (*run)(hs_prune_ctx *ctx);
     /* The method's own work at one point, in passes (forward-pass

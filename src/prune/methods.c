@@ -9,12 +9,12 @@
 #include "method.h"
 
 extern const hs_method hs_method_random, hs_method_magnitude, hs_method_michel, hs_method_greedy,
-    hs_method_astar, hs_method_layerdrop, hs_method_papa, hs_method_mae, hs_method_l0, hs_method_movement;
+    hs_method_astar, hs_method_layerdrop, hs_method_papa, hs_method_mae, hs_method_l0, hs_method_movement, hs_method_accdrop;
 
 static const hs_method *const registry[] = {
     &hs_method_random, &hs_method_magnitude, &hs_method_michel, &hs_method_greedy,
     &hs_method_astar,  &hs_method_layerdrop, &hs_method_papa,  &hs_method_mae,
-    &hs_method_l0,     &hs_method_movement,
+    &hs_method_l0,     &hs_method_movement, &hs_method_accdrop,
 };
 
 const hs_method *const *hs_methods(int *n)

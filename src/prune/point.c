@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../core/alloc.h"
+#include "../core/quant.h"
 #include "shrink.h"
 
 static double now(void)
@@ -109,6 +110,49 @@ static hs_status measure(hs_model *m, const hs_task *t, hs_batch_buf *bb, const 
     return s;
 }
 
+const char *const hs_ft_params_names[] = {"all", "bias", "gates+output", NULL};
+const char *const hs_quant_names[] = {"none", "int8", NULL};
+
+int hs_ft_updates(int params, int id)
+{
+    switch (params) {
+    case HS_FT_BIAS: /* BitFit: every bias (LayerNorm's too) and the task's output head */
+        return id == HS_P_BQ || id == HS_P_BK || id == HS_P_BV || id == HS_P_BO || id == HS_P_B1 ||
+               id == HS_P_B2 || id == HS_P_LN1_B || id == HS_P_LN2_B || id == HS_P_LNF_B ||
+               id == HS_P_EMB_LN_B || id == HS_P_PATCH_B || id == HS_P_POOL_B || id == HS_P_OUT_W ||
+               id == HS_P_OUT_B;
+    case HS_FT_GATES_OUTPUT: /* MAE's FTG+: gates, the projection after the heads, the output head */
+        return id == HS_P_GATES || id == HS_P_WO || id == HS_P_BO || id == HS_P_OUT_W || id == HS_P_OUT_B;
+    default: return id != HS_P_GATES;
+    }
+}
+
+/* Marks the tensors fine-tuning may update (m is the point's own clone:
+ * its table is not shared). "all" keeps the table as it is. */
+static void ft_select(hs_model *m, int params)
+{
+    if (params != HS_FT_ALL)
+        for (int i = 0; i < HS_NUM_PARAMS; i++) m->info[i].trained = hs_ft_updates(params, i);
+}
+
+/* Size in bytes of the int8 model the mask leaves: Wq, Wk, Wv columns and Wo
+ * rows of kept heads and W1, W2 of layers left on as 1-byte codes plus one
+ * fp32 scale per output channel; every other kept parameter fp32. */
+static long int8_bytes(const hs_model *m, const unsigned char *mask, long params_kept)
+{
+    const hs_config *c = &m->cfg;
+    const long L = c->layers, H = c->heads, d = c->d_model, F = c->d_ff, dh = d / H;
+    long q = 0, scales = 0;
+    for (long l = 0; l < L; l++) {
+        if (m->layer_off[l]) continue;
+        long h = 0;
+        for (long j = 0; j < H; j++) h += mask[l * H + j] != 0;
+        q += 4 * h * dh * d + 2 * d * F;
+        scales += 3 * h * dh + (h ? d : 0) + F + d;
+    }
+    return 4 * (params_kept - q) + q + 4 * scales;
+}
+
 /* Fine-tuning with knowledge distillation (point.h): for each training batch
  * the teacher — a copy of the unpruned base, every gate 1 — gives its logits,
  * then m takes one step on the distillation loss. hs_train_task takes the
@@ -123,6 +167,7 @@ static hs_status finetune_kd(hs_model *m, const hs_model *base, hs_adamw *opt, c
     if (s == HS_OK) {
         for (size_t i = 0; i < teacher->info[HS_P_GATES].count; i++) teacher->p.gates[i] = 1;
         memset(teacher->layer_off, 0, (size_t)teacher->cfg.layers);
+        s = hs_model_set_quant(teacher, 0); /* the teacher is the fp32 base */
     }
     m->kd_alpha = o->kd_alpha;
     m->kd_temperature = o->kd_temperature;
@@ -138,6 +183,24 @@ static hs_status finetune_kd(hs_model *m, const hs_model *base, hs_adamw *opt, c
     return s;
 }
 
+hs_status hs_point_finetune(hs_model *m, const hs_model *base, const hs_task *t, hs_batch_buf *bb,
+                            const unsigned char *mask, const hs_point_opts *o)
+{
+    if (o->finetune_steps <= 0) return HS_OK;
+    hs_adamw *opt = NULL;
+    hs_adamw_config oc = hs_adamw_defaults(o->finetune_steps);
+    oc.lr = o->finetune_lr;
+    oc.warmup = o->finetune_steps / 10;
+    ft_select(m, o->finetune_params);
+    hs_status s = hs_adamw_create(&opt, m, &oc);
+    if (s == HS_OK) opt->gate_keep = mask; /* trained gates: pruned heads stay at 0 */
+    /* fine-tuning batches continue the base model's stream from a far offset */
+    if (s == HS_OK && o->kd_alpha > 0) s = finetune_kd(m, base, opt, t, bb, o);
+    else if (s == HS_OK) s = hs_train_task(m, opt, t, bb, o->finetune_steps, 1L << 30, 0, NULL, NULL);
+    hs_adamw_destroy(&opt);
+    return s;
+}
+
 hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *meth,
                        const hs_settings *set, double ratio, uint64_t key, const hs_point_opts *o,
                        hs_point_result *r)
@@ -148,7 +211,6 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
         return hs_error_set(HS_ERR_INPUT, "model too large for the pruning framework (L %d, H %d)", L, H);
     hs_model *m = NULL;
     hs_batch_buf bb = {0};
-    hs_adamw *opt = NULL;
     hs_prune_ctx *ctx = NULL;
     hs_status s = hs_model_clone(&m, base);
     if (s == HS_OK) s = hs_model_setup_batch(m, o->batch, t->shape.seq_len);
@@ -164,7 +226,7 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
 
     *ctx = (hs_prune_ctx){.model = m, .task = t, .bb = &bb, .ratio = ratio,
                           .k = (int)lround(ratio * N), .key = key, .set = set, .method = meth,
-                          .mask = r->mask, .importance = r->importance};
+                          .mask = r->mask, .importance = r->importance, .improved = -1};
     memset(r->mask, 1, (size_t)N);
     memset(r->importance, 0, sizeof(float) * N);
     s = meth->run(ctx);
@@ -176,6 +238,9 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
         for (int i = 0; i < N; i++)
             if (r->mask[i] && m->is_static[i]) r->mask[i] = 2;
     r->curve_len = ctx->curve_len;
+    r->improved = ctx->improved;
+    r->metric_int8 = NAN;
+    r->int8_bytes = 0;
     memcpy(r->curve, ctx->curve, sizeof(double) * (size_t)ctx->curve_len);
     r->evals = ctx->evals;
 
@@ -183,15 +248,17 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
     if (s != HS_OK) goto done;
     r->metric_pruned = r->metric_finetuned = ev.metric;
     r->loss_pruned = ev.loss;
+    if (o->quantize == HS_QUANT_INT8) s = hs_model_set_quant(m, HS_Q8_WEIGHTS | HS_Q8_INPUTS);
+    if (s == HS_OK) s = hs_point_finetune(m, base, t, &bb, r->mask, o);
+    if (s != HS_OK) goto done;
+    if (o->quantize == HS_QUANT_INT8) { /* the int8 model (after QAT, or post-training without steps) */
+        s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
+        if (s == HS_OK) s = hs_model_set_quant(m, 0); /* the fp32 masters from here on */
+        if (s != HS_OK) goto done;
+        r->metric_int8 = ev.metric;
+    }
     if (o->finetune_steps > 0) {
-        hs_adamw_config oc = hs_adamw_defaults(o->finetune_steps);
-        oc.lr = o->finetune_lr;
-        oc.warmup = o->finetune_steps / 10;
-        s = hs_adamw_create(&opt, m, &oc);
-        /* fine-tuning batches continue the base model's stream from a far offset */
-        if (s == HS_OK && o->kd_alpha > 0) s = finetune_kd(m, base, opt, t, &bb, o);
-        else if (s == HS_OK) s = hs_train_task(m, opt, t, &bb, o->finetune_steps, 1L << 30, 0, NULL, NULL);
-        if (s == HS_OK) s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
+        s = hs_eval_split(m, t, HS_SPLIT_TEST, &bb, &ev);
         if (s != HS_OK) goto done;
         r->metric_finetuned = ev.metric;
         r->loss_pruned = ev.loss;
@@ -209,6 +276,7 @@ hs_status hs_point_run(const hs_model *base, const hs_task *t, const hs_method *
     for (int i = 0; i < HS_NUM_PARAMS; i++)
         if (i != HS_P_GATES) r->params_total += (long)m->info[i].count;
     r->params_kept = hs_params_kept(m, r->mask);
+    if (o->quantize == HS_QUANT_INT8) r->int8_bytes = int8_bytes(m, r->mask, r->params_kept);
     s = measure(m, t, &bb, o, r);
     if (s == HS_OK && r->keep) {
         r->kept_had_hook = m->gate_hook != NULL;
@@ -220,7 +288,6 @@ done:
     r->seconds = now() - t0;
     if (ctx && ctx->state_free) ctx->state_free(ctx->state); /* after the model's last use */
     hs_free(ctx);
-    hs_adamw_destroy(&opt);
     hs_batch_buf_free(&bb);
     hs_model_destroy(&m);
     return s;

@@ -54,7 +54,10 @@
     X(LATENCY_RATIO, latency_ratio, F64, REAL, NAN, RUN)              \
     X(SHRINK_MAX_DIFF, shrink_max_diff, F64, REAL, NAN, SAME)         \
     X(EVALS, evals, I64, INT, 0, SAME)                                \
-    X(CURVE_LEN, curve_len, I32, INT, 0, SAME)
+    X(CURVE_LEN, curve_len, I32, INT, 0, SAME)                        \
+    X(METRIC_INT8, metric_int8, F64, REAL, NAN, SAME)                 \
+    X(INT8_BYTES, int8_bytes, I64, INT, 0, SAME)                      \
+    X(IMPROVED, improved, I32, INT, -1, SAME)
 
 #define HS_BASE_COLUMNS(X)                                            \
     X(ID, id, I64, INT, 0, SAME)                                      \

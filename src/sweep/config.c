@@ -827,13 +827,20 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
     HS_CHECK(parse_axis(P, s, "ratios", 0, &sw->ratios, NULL, &sw->n_ratios));
 
     s = member(root, "finetune");
-    static const char *const ft_names[] = {"steps", "lr", NULL};
+    static const char *const ft_names[] = {"steps", "lr", "params", "quantize", NULL};
     HS_CHECK(need_group(P, s, "finetune", "{ steps = ...; lr = ...; }"));
     if (s) HS_CHECK(check_members(P, s, "finetune", "'finetune'", ft_names, NULL));
     sw->finetune_steps = 0;
     sw->finetune_lr = 0;
+    sw->finetune_params = HS_FT_ALL;
+    sw->quantize = HS_QUANT_NONE;
     HS_CHECK(get_int(P, s, "finetune", "steps", 0, 100000000L, &sw->finetune_steps, NULL));
     HS_CHECK(get_real(P, s, "finetune", "lr", 0, 10, &sw->finetune_lr, &sw->finetune_lr_given));
+    HS_CHECK(get_choice(P, s, "finetune", "params", hs_ft_params_names, &sw->finetune_params, NULL));
+    HS_CHECK(get_choice(P, s, "finetune", "quantize", hs_quant_names, &sw->quantize, NULL));
+    if (sw->finetune_params != HS_FT_ALL && sw->finetune_steps == 0)
+        return bad(P, member(s, "params"), "finetune.params",
+                   "chooses what fine-tuning updates: expected finetune.steps > 0 (or params = \"all\")");
 
     s = member(root, "kd");
     static const char *const kd_names[] = {"alpha", "temperature", NULL};
@@ -999,6 +1006,7 @@ hs_adamw_config hs_sweep_adamw(const hs_sweep *sw, int task)
 hs_point_opts hs_sweep_point_opts(const hs_sweep *sw, int task)
 {
     const double lr = sw->finetune_lr_given ? sw->finetune_lr : HS_FINETUNE_LR_FACTOR * sw->tasks[task].train.lr;
-    hs_point_opts o = {sw->finetune_steps, lr, sw->batch, sw->latency_repeats, sw->kd_alpha, sw->kd_temperature};
+    hs_point_opts o = {sw->finetune_steps, lr, sw->batch, sw->latency_repeats, sw->kd_alpha,
+                       sw->kd_temperature, sw->finetune_params, sw->quantize};
     return o;
 }

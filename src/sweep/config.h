@@ -110,6 +110,8 @@ typedef struct {
     int finetune_lr_given; /* 0: each task's train.lr / 10 (HS_FINETUNE_LR_FACTOR) */
     double kd_alpha;       /* kd.alpha: distillation weight of fine-tuning (0 = none) */
     double kd_temperature; /* kd.temperature */
+    int finetune_params;   /* finetune.params: HS_FT_* (prune/point.h), default "all" */
+    int quantize;          /* finetune.quantize: HS_QUANT_*, default "none" */
     int batch;             /* run.batch: evaluation and fine-tuning batch */
     int latency_repeats;   /* run.latency_repeats */
     double point_timeout;  /* run.point_timeout seconds, 0 = none */

@@ -177,6 +177,9 @@ hs_status hs_sweep_canonical(const hs_sweep *sw, char **out)
         sb_real(&b, HS_FINETUNE_LR_FACTOR);
     }
     hs_strbuf_printf(&b, "\n");
+    /* only when not the default: existing sweeps keep their fingerprints */
+    if (sw->finetune_params != HS_FT_ALL) hs_strbuf_printf(&b, "finetune.params = %s\n", hs_ft_params_names[sw->finetune_params]);
+    if (sw->quantize != HS_QUANT_NONE) hs_strbuf_printf(&b, "finetune.quantize = %s\n", hs_quant_names[sw->quantize]);
     if (sw->kd_alpha > 0) { /* only when on: sweeps without distillation keep their fingerprints */
         hs_strbuf_printf(&b, "kd.alpha = ");
         sb_real(&b, sw->kd_alpha);
@@ -351,7 +354,7 @@ double hs_sweep_method_passes(const hs_sweep *sw, int method, int ratio, const h
     const hs_sweep_method *e = &sw->methods[method];
     const double N = (double)cfg->layers * cfg->heads;
     const hs_cost_ctx c = {e->method, &e->set, N, (double)lround(sw->ratios[ratio] * N), sw->batch, n_prune,
-                           n_train};
+                           n_train, cfg->layers};
     HS_ASSERT(e->method->passes);
     return e->method->passes(&c);
 }
@@ -370,9 +373,11 @@ double hs_sweep_point_flops(const hs_sweep *sw, const hs_sweep_point *p, const h
     const double ex = hs_model_forward_flops(&c, 1, c.seq_len);
     const double test = ex * (double)t->split[HS_SPLIT_TEST].n, prune = ex * (double)t->split[HS_SPLIT_PRUNE].n;
     const double batch = ex * sw->batch;
-    /* test split before and after pruning (and after fine-tuning); the
-     * shrunk-vs-masked check (2 batches); latency (2 × repeats batches) */
-    double f = test * (sw->finetune_steps > 0 ? 3 : 2) + batch * (2 + 2.0 * sw->latency_repeats);
+    /* test split before and after pruning (and after fine-tuning, and of
+     * the int8 model); the shrunk-vs-masked check (2 batches); latency
+     * (2 × repeats batches). Fake quantisation's own passes are not counted. */
+    double f = test * (2 + (sw->finetune_steps > 0) + (sw->quantize != HS_QUANT_NONE)) +
+               batch * (2 + 2.0 * sw->latency_repeats);
     f += (double)sw->finetune_steps * (sw->kd_alpha > 0 ? 4 : 3) * batch; /* + the teacher's forward */
     return f + prune * hs_sweep_method_passes(sw, p->method, p->ratio, &c, t->split[HS_SPLIT_PRUNE].n,
                                               t->split[HS_SPLIT_TRAIN].n);

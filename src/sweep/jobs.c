@@ -115,6 +115,28 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
     return HS_OK;
 }
 
+/* See jobs.h. */
+void hs_job_row_from_result(hs_point_row *row, const hs_point_result *r)
+{
+    row->metric_base = r->metric_base;
+    row->metric_pruned = r->metric_pruned;
+    row->metric_finetuned = r->metric_finetuned;
+    row->loss = r->loss_pruned;
+    row->heads_kept = (int32_t)r->heads_kept;
+    row->heads_total = (int32_t)r->heads_total;
+    row->params_kept = r->params_kept;
+    row->params_total = r->params_total;
+    row->flops_ratio = r->flops_ratio;
+    row->latency_ratio = r->latency_ratio;
+    row->shrink_max_diff = r->shrink_max_diff;
+    row->evals = r->evals;
+    row->curve_len = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
+    row->metric_int8 = r->metric_int8;
+    row->int8_bytes = r->int8_bytes;
+    row->improved = (int32_t)r->improved;
+    row->status = HS_STATUS_DONE;
+}
+
 hs_status hs_job_run_point(hs_task_cache *tc, long p, const hs_model *base, int lmax, int hmax,
                            hs_point_row *row, uint8_t *mask, float *importance, double *curve)
 {
@@ -155,22 +177,8 @@ hs_status hs_job_run_point_keep(hs_task_cache *tc, long p, const hs_model *base,
                 mask[l * hmax + j] = r->mask[l * H + j];
                 importance[l * hmax + j] = r->importance[l * H + j];
             }
-        const int n = r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH;
-        memcpy(curve, r->curve, sizeof(double) * n);
-        row->metric_base = r->metric_base;
-        row->metric_pruned = r->metric_pruned;
-        row->metric_finetuned = r->metric_finetuned;
-        row->loss = r->loss_pruned;
-        row->heads_kept = (int32_t)r->heads_kept;
-        row->heads_total = (int32_t)r->heads_total;
-        row->params_kept = r->params_kept;
-        row->params_total = r->params_total;
-        row->flops_ratio = r->flops_ratio;
-        row->latency_ratio = r->latency_ratio;
-        row->shrink_max_diff = r->shrink_max_diff;
-        row->evals = r->evals;
-        row->curve_len = n;
-        row->status = HS_STATUS_DONE;
+        memcpy(curve, r->curve, sizeof(double) * (r->curve_len < HS_CURVE_WIDTH ? r->curve_len : HS_CURVE_WIDTH));
+        hs_job_row_from_result(row, r);
     } else {
         row->status = HS_STATUS_FAILED;
     }

@@ -24,6 +24,10 @@ hs_status hs_task_cache_get(hs_task_cache *c, int task, int seed, hs_task **out)
  * pending error. */
 hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model);
 
+/* A done point's result columns (the metrics, counts, ratios, curve length,
+ * status done) copied into its row: the one place a new column is filled. */
+void hs_job_row_from_result(hs_point_row *row, const hs_point_result *r);
+
 /* Runs point p on base model `base`: fills row, mask and importance
  * ([Lmax][Hmax], HS_MASK_ABSENT where the task's model has no head) and curve
  * [HS_CURVE_WIDTH] (NaN-padded). */
