@@ -125,7 +125,7 @@ static int run_group(const fixture *f, int M, int R, hs_real *out)
             hs_model *m;
             HS_ASSERT(hs_model_clone(&m, f->init) == HS_OK);
             HS_ASSERT(hs_model_setup_batch(m, B, m->cfg.seq_len) == HS_OK);
-            hs_mb_group g = {r, R, &s, sim_send, sim_recv, sim_bcast};
+            hs_mb_group g = {.rank = r, .size = R, .ctx = &s, .send = sim_send, .recv = sim_recv, .bcast = sim_bcast};
             train_mb(m, f->t, M, &g, 3e-3);
             _exit(write_all(back[r][1], m->params, n * sizeof(hs_real)) ? 1 : 0);
         }
@@ -153,7 +153,7 @@ static void check_kind(const char *gen, int seq_len)
     f.t = fx_task(gen, 7, seq_len, 4, 600, 32, 32);
     f.init = fx_model(f.t, 32, 4, 2, 64, B, 99);
     const size_t n = f.init->num_params, bytes = n * sizeof(hs_real);
-    const hs_mb_group one = {0, 1, NULL, NULL, NULL, NULL};
+    const hs_mb_group one = {.rank = 0, .size = 1};
 
     /* M = 1 is hs_train_step */
     hs_model *a, *c;
@@ -238,7 +238,7 @@ static void check_kind(const char *gen, int seq_len)
 
     /* bad sizes */
     hs_mb mb;
-    const hs_mb_group four = {0, 4, NULL, NULL, NULL, NULL};
+    const hs_mb_group four = {.rank = 0, .size = 4};
     tap_ok(hs_mb_create(&mb, f.init, 0, &one) == HS_ERR_INPUT, "%s: 0 micro-batches is refused: %s", gen, hs_error_message());
     hs_error_clear();
     tap_ok(hs_mb_create(&mb, f.init, 3, &four) == HS_ERR_INPUT, "%s: 4 ranks for 3 micro-batches is refused: %s", gen,

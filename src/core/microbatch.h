@@ -38,6 +38,7 @@ typedef struct {
     int (*send)(void *ctx, int to, const hs_real *buf, size_t n);
     int (*recv)(void *ctx, int from, hs_real *buf, size_t n);
     int (*bcast)(void *ctx, hs_real *buf, size_t n);
+    int (*agree)(void *ctx, int ok); /* 1 if every rank passed ok ≠ 0 (optional; the sweep's set-up check) */
 } hs_mb_group;
 
 /* Buffers of one micro-batched trainer (node values; reused every step). */
