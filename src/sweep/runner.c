@@ -233,6 +233,15 @@ static int group_agree(void *ctx, int ok)
     return all;
 }
 
+void hs_run_group_transport(hs_mb_group *g, void *comm)
+{
+    g->ctx = comm;
+    g->send = group_send;
+    g->recv = group_recv;
+    g->bcast = group_bcast;
+    g->agree = group_agree;
+}
+
 /* JOB_BASE's group part, after the attempts: size, this worker's rank in it,
  * the communicator tag, then the members' world ranks (leader first). */
 typedef struct {
@@ -312,8 +321,8 @@ static int run_worker(ctx_common *c)
             group_header gh;
             memcpy(&gh, msg + sizeof jh + sizeof(int32_t), sizeof gh);
             MPI_Comm comm = MPI_COMM_NULL;
-            hs_mb_group g = {.rank = gh.rank, .size = gh.size, .ctx = &comm, .send = group_send,
-                             .recv = group_recv, .bcast = group_bcast, .agree = group_agree};
+            hs_mb_group g = {.rank = gh.rank, .size = gh.size};
+            hs_run_group_transport(&g, &comm);
             if (gh.size > 1) {
                 int32_t *members = (int32_t *)(msg + sizeof jh + sizeof(int32_t) + sizeof gh);
                 MPI_Group world, sub;
@@ -812,7 +821,8 @@ static int choose_group(coord *k, long b, int idle, int *wait)
     for (long p = k->next_point; p < sw->n_points; p++)
         if (!point_final(k, p) && !k->running_point[p] && k->bases[sw->points[p].base].status == HS_STATUS_DONE)
             return 1;
-    int g = (int)(idle / (unstarted > 0 ? unstarted : 1));
+    if (unstarted < 1) unstarted = 1;
+    int g = (int)((idle + unstarted - 1) / unstarted); /* the earlier base jobs (their points come first) get the rest */
     if (g < 1) g = 1;
     return g < M ? g : M;
 }
