@@ -191,6 +191,7 @@ case_e_sweep_29() { # a changed sweep on resume: refused, the results file untou
     OUT=out.h5
     cmp -s out.h5 before.h5 || extra="the refused run changed out.h5"
 }
+case_e_sweep_30() { bad_sweep 4 'train = { steps = 20; batch = 8; micro_batches = 16; };'; }
 
 # === data files ======================================================================
 case_e_data_01() { tsv 'sentence\tlabel\na fine film\t1\na dull film\t0\nno label here\t\n' "$GOOD_TSV"; }
