@@ -14,6 +14,8 @@
  *     receives and the broadcast per step (waiting for a slower peer included);
  *     checksum: FNV-1a of the parameters after the steps (the same for every R)
  *   base ranks=1 batch=B step_ms=…   (R = 1 only) today's step, hs_train_step, unbatched
+ *   parts params=N adamw_ms=… add_ms=…  (R = 1 only) one AdamW update (every member takes it)
+ *     and one gradient-sized addition (a tree node): the model of docs/cluster.md
  *   bw ranks=2 mbytes=… ms=… gbytes_per_s=…  (R ≥ 2) one gradient-sized message, rank 1 → 0,
  *     median of 5 (the bandwidth of the model in docs/cluster.md)
  * The speed-up is step_ms at R = 1 over step_ms at R; run each R when the
@@ -135,6 +137,20 @@ int main(int argc, char **argv)
         }
         qsort(times, (size_t)steps, sizeof *times, cmp_double);
         printf("base ranks=1 batch=%d step_ms=%.1f\n", B, times[steps / 2] * 1e3);
+        /* the parts of a step that do not shrink with the group: the AdamW
+         * update every member takes, and one tree node's addition */
+        double ot[5], at[5];
+        for (int i = 0; i < 5; i++) {
+            double t0 = now();
+            hs_adamw_step(uo, u);
+            ot[i] = now() - t0;
+            t0 = now();
+            for (size_t j = 0; j < u->num_params; j++) u->grads[j] += u->params[j];
+            at[i] = now() - t0;
+        }
+        qsort(ot, 5, sizeof *ot, cmp_double);
+        qsort(at, 5, sizeof *at, cmp_double);
+        printf("parts params=%zu adamw_ms=%.1f add_ms=%.1f\n", u->num_params, ot[2] * 1e3, at[2] * 1e3);
         hs_adamw_destroy(&uo);
         hs_model_destroy(&u);
     } else { /* bandwidth: one gradient-sized message */
