@@ -100,6 +100,13 @@ static hs_batch slice(const hs_model *m, const hs_batch *b, int M, int k)
     return s;
 }
 
+/* Points the model's gradient buffer and its named views at buf. */
+static void point_grads(hs_model *m, hs_real *buf)
+{
+    m->grads = buf;
+    for (int i = 0; i < HS_NUM_PARAMS; i++) m->g.at[i] = buf + m->info[i].offset;
+}
+
 /* Leaf k: its gradient (scaled by the whole batch's count) and its loss sum
  * in a new node buffer. A failure leaves NaN there, so that peers still get
  * their message and every rank fails at this step. */
@@ -114,13 +121,19 @@ static int leaf(walk *w, int k)
     }
     hs_real *buf = mb->slot[i];
     const hs_batch s = slice(m, w->b, mb->M, k);
+    /* backward writes straight into the node buffer (no copy of the
+     * gradient per micro-batch): the model's gradient views point there */
+    hs_real *own = m->grads;
+    point_grads(m, buf);
     hs_model_zero_grad(m);
     hs_status st = hs_model_forward(m, &s);
     if (st == HS_OK) {
         m->loss_denom = w->total;
         hs_model_backward(m, &s);
         m->loss_denom = 0;
-        memcpy(buf, m->grads, m->num_params * sizeof(hs_real));
+    }
+    point_grads(m, own);
+    if (st == HS_OK) {
         buf[mb->n - 1] = (hs_real)(m->loss * m->loss_count);
     } else {
         fail(w, st);
