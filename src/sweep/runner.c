@@ -343,7 +343,10 @@ static int run_worker(ctx_common *c)
             hs_error_clear();
             if (gh.rank > 0) { /* a member: the leader returns the model; this one keeps its copy */
                 MPI_Send(&rh, (int)sizeof rh, MPI_BYTE, 0, TAG_RESULT_MEMBER, MPI_COMM_WORLD);
-                if (m) cache[jh.id] = m;
+                if (m) {
+                    hs_model_destroy(&cache[jh.id]); /* a retry's: the older copy goes */
+                    cache[jh.id] = m;
+                }
                 hs_free(msg);
                 continue;
             }
