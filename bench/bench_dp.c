@@ -10,7 +10,8 @@
  * point-to-point calls, hs_run_group_transport). Rank 0 prints, one line
  * each (machine-readable):
  *   dp ranks=R batch=B micro=M params=N step_ms=… comm_ms=… compute_ms=… checksum=…
- *     step_ms: median over the timed steps; comm_ms: time in the tree's sends,
+ *     step_ms: median over the timed steps (min_ms: the fastest, the least
+ *     disturbed by other users of the cores); comm_ms: time in the tree's sends,
  *     receives and the broadcast per step (waiting for a slower peer included);
  *     checksum: FNV-1a of the parameters after the steps (the same for every R)
  *   base ranks=1 batch=B step_ms=…   (R = 1 only) today's step, hs_train_step, unbatched
@@ -119,9 +120,9 @@ int main(int argc, char **argv)
     const unsigned char *p = (const unsigned char *)m->params;
     for (size_t i = 0; i < m->num_params * sizeof(hs_real); i++) h = (h ^ p[i]) * 1099511628211ull;
     if (rank == 0)
-        printf("dp ranks=%d batch=%d micro=%d d=%d layers=%d params=%zu step_ms=%.1f comm_ms=%.1f compute_ms=%.1f "
-               "checksum=%016llx\n",
-               R, B, M, d, L, m->num_params, times[steps / 2] * 1e3, comm_total / steps * 1e3,
+        printf("dp ranks=%d batch=%d micro=%d d=%d layers=%d params=%zu step_ms=%.1f min_ms=%.1f comm_ms=%.1f "
+               "compute_ms=%.1f checksum=%016llx\n",
+               R, B, M, d, L, m->num_params, times[steps / 2] * 1e3, times[0] * 1e3, comm_total / steps * 1e3,
                (times[steps / 2] - comm_total / steps) * 1e3, (unsigned long long)h);
     fflush(stdout);
 
@@ -136,7 +137,7 @@ int main(int argc, char **argv)
             if (s > 0) times[s - 1] = now() - t0;
         }
         qsort(times, (size_t)steps, sizeof *times, cmp_double);
-        printf("base ranks=1 batch=%d step_ms=%.1f\n", B, times[steps / 2] * 1e3);
+        printf("base ranks=1 batch=%d step_ms=%.1f min_ms=%.1f\n", B, times[steps / 2] * 1e3, times[0] * 1e3);
         /* the parts of a step that do not shrink with the group: the AdamW
          * update every member takes, and one tree node's addition */
         double ot[5], at[5];
