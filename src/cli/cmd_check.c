@@ -161,10 +161,11 @@ static hs_status run(const hs_sweep *sw)
     else printf(" (%.1f h on 32 cores, %.1f h on 128 cores)\n", h / 32, h / 128);
     /* one base job runs on one core: its length bounds the wall time */
     const double ch = core_hours(chain);
-    if (ch < 2) printf("  %-26s %10.3g FLOP %10.1f min: the least wall time, however many cores\n",
-                       "longest base job + point", chain, ch * 60);
-    else printf("  %-26s %10.3g FLOP %10.2f h: the least wall time, however many cores\n",
-                "longest base job + point", chain, ch);
+    /* with micro-batches a base job may run on a group: then only a bound for one rank per base job */
+    const char *bound = any_group ? "the least wall time with base jobs on one rank each"
+                                  : "the least wall time, however many cores";
+    if (ch < 2) printf("  %-26s %10.3g FLOP %10.1f min: %s\n", "longest base job + point", chain, ch * 60, bound);
+    else printf("  %-26s %10.3g FLOP %10.2f h: %s\n", "longest base job + point", chain, ch, bound);
     if (any_group && sw->n_tasks <= 256) {
         /* base jobs on groups (docs/design.md "Base jobs on groups of ranks"):
          * with N workers, a base job gets at most min(micro_batches, N / base
