@@ -9,7 +9,7 @@
 # variable the coordinator's policy gives the one base job of a sweep all
 # idle workers (at most micro_batches); micro_batches = 1 keeps today's
 # fingerprint; bad values are refused naming the setting.
-# Cost: five small sweeps, about 20 s on 2 cores.
+# Cost: five small sweeps, about 35 s on 2 cores.
 set -u
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 HS=${HEADSWEEP:-./headsweep}
