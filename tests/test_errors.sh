@@ -197,6 +197,7 @@ case_e_sweep_29() { # a changed sweep on resume: refused, the results file untou
 case_e_sweep_30() { bad_sweep 0 'finetune = { steps = 5; params = "weights"; };'; }
 case_e_sweep_31() { bad_sweep 0 'finetune = { params = "bias"; };'; }
 case_e_sweep_32() { bad_sweep 0 'finetune = { steps = 5; quantize = "int4"; };'; }
+case_e_sweep_33() { bad_sweep 4 'train = { steps = 20; batch = 8; micro_batches = 16; };'; }
 
 # === data files ======================================================================
 case_e_data_01() { tsv 'sentence\tlabel\na fine film\t1\na dull film\t0\nno label here\t\n' "$GOOD_TSV"; }

@@ -30,6 +30,8 @@
 # is built as PATH.tmp and renamed) and the next run completes.
 # And a lap with a second run of the same sweep started at a random moment
 # (issue 13): it is refused by the run lock, the first's file is untouched.
+# And a kill inside a base job's group of ranks (issue 16): SIGKILL to a
+# member, SIGTERM to mpirun, then a resume that equals the -np 1 run.
 #
 # The schedule comes from a seed printed first (`# seed S`); HS_TORTURE_SEED=S
 # reproduces it (the moments, not the machine's timing). Longer runs:
@@ -164,6 +166,51 @@ settle
 if [ $brc -eq 2 ]; then lose=b win=$arc; else lose=a win=$brc; fi
 check "a second run ${m2}s after the first (mpirun exit $arc, lone run exit $brc in ${bt}s): one is refused naming the other, the other's file equals the uninterrupted run" \
     "[ \$(( (arc == 2) + (brc == 2) )) -eq 1 ] && [ $win -eq 0 ] && grep -q 'two.h5 is being written by headsweep run (pid [0-9]* on ' $tmp/two.$lose.log && $CMP $tmp/two.h5 $tmp/ref.h5 --attempts-one >$tmp/cmp2 2>&1"
+
+# --- a kill inside a group (issue 16) ------------------------------------------------
+# Two base jobs with train.micro_batches = 4 on groups of 3 workers (-np 4,
+# HEADSWEEP_GROUP_SIZE=3): SIGKILL to a member that is not the group's
+# leader while the group trains, then SIGTERM to mpirun while the resumed
+# group trains; each time the job goes down (the base job stays pending),
+# and the next resume, on a group again, ends equal to an uninterrupted
+# -np 1 run with attempts = 1.
+gsweep() { small_sweep "$1" "$tmp/$1.h5" 'train = { steps = 1500; batch = 32; lr = 3e-3; micro_batches = 4; };' \
+    'ratios = [0.0, 0.5];'; }
+gsweep gref
+$HS run "$tmp/gref.cfg" --progress-every 100 >"$tmp/gref.log" 2>&1
+gsweep grp
+for gk in member term; do
+    t0=$(now)
+    HEADSWEEP_GROUP_SIZE=3 setsid $MPIRUN -np 4 $HS run "$tmp/grp.cfg" --progress-every 100 >>"$tmp/grp.log" 2>&1 &
+    mpid=$!
+    # the group trains once the file exists (base jobs are handed out first): 1 s into it
+    j=0
+    while [ ! -e "$tmp/grp.h5" ] && [ $j -lt 300 ]; do sleep 0.05; j=$((j + 1)); done
+    sleep 1
+    before=$($HS status "$tmp/grp.h5" 2>/dev/null | sed -n 's/^  base jobs: *\([0-9]*\) done.*/\1/p')
+    if [ $gk = member ]; then
+        tp=$(rank_pid "$tmp/grp.cfg" 3)
+        [ -n "$tp" ] && kill -KILL "$tp"
+        what="SIGKILL to rank 3 (a member, not the leader)"
+    else
+        kill -TERM $mpid
+        what="SIGTERM to mpirun"
+    fi
+    j=0
+    while kill -0 $mpid 2>/dev/null && [ $j -lt 200 ]; do sleep 0.1; j=$((j + 1)); done
+    kill -0 $mpid 2>/dev/null && kill -9 -- -$mpid 2>/dev/null
+    wait $mpid
+    rc=$?
+    settle
+    after=$($HS status "$tmp/grp.h5" 2>/dev/null | sed -n 's/^  base jobs: *\([0-9]*\) done.*/\1/p')
+    check "$what while the base job trains on its group ($(since "$t0") s; base jobs done before/after: ${before:-?}/${after:-?}): the job goes down (exit $rc), the base job stays pending" \
+        "[ $rc -ne 0 ] && [ \"${before:-x}\" = 0 ] && [ \"${after:-x}\" = 0 ]"
+done
+HEADSWEEP_GROUP_SIZE=3 $MPIRUN -np 4 $HS run "$tmp/grp.cfg" --progress-every 100 >>"$tmp/grp.log" 2>&1
+rc=$?
+check "the resume on a group again completes (exit $rc) and equals the uninterrupted -np 1 run, attempts = 1" \
+    "[ $rc -eq 0 ] && $CMP $tmp/grp.h5 $tmp/gref.h5 --attempts-one >$tmp/cmpg 2>&1"
+[ $rc -eq 0 ] || tail -n 5 "$tmp/grp.log" | sed 's/^/# /'
 
 # --- the schedule: kind, moment, worker rank per kill ---------------------------
 awk -v seed="$SEED" -v n="$KILLS" 'BEGIN {

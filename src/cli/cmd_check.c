@@ -48,6 +48,10 @@ static hs_status run(const hs_sweep *sw)
     printf("\n\ntasks (%d):\n", sw->n_tasks);
 
     double base_flops = 0, method_flops[64] = {0}, total_points = 0, chain = 0;
+    /* with groups: per task, its base job's FLOPs, its micro-batches (the most
+     * ranks it can use) and its longest point */
+    double gbf[256] = {0}, glong[256] = {0};
+    int gm[256] = {0}, any_group = 0;
     const int nm = sw->n_methods < 64 ? sw->n_methods : 64;
     hs_status s = HS_OK;
     for (int i = 0; i < sw->n_tasks && s == HS_OK; i++) {
@@ -86,6 +90,9 @@ static hs_status run(const hs_sweep *sw)
         printf(", n_out %d%s; %zu parameters\n", c.n_out, c.lm ? " (every position)" : "", m->num_params);
         printf("      splits: %ld train / %ld prune / %ld test; metric %s\n", t->split[HS_SPLIT_TRAIN].n,
                t->split[HS_SPLIT_PRUNE].n, t->split[HS_SPLIT_TEST].n, hs_metric_name(t->metric));
+        if (st->train.micro_batches > 1)
+            printf("      micro-batches: %d (its base job can run on up to %d ranks)\n", st->train.micro_batches,
+                   st->train.micro_batches);
         printf("      train: %ld steps, batch %d, lr %g, warmup %ld, weight_decay %g, clip %g\n", st->train.steps,
                st->train.batch, st->train.lr, st->train.warmup, st->train.weight_decay, st->train.clip);
         /* ratios are distinct, but two may still remove the same number of
@@ -110,6 +117,12 @@ static hs_status run(const hs_sweep *sw)
         /* a point cannot start before its base job ends: base + longest
          * point bounds the wall time from below, however many cores */
         if (bf + longest > chain) chain = bf + longest;
+        if (i < 256) {
+            gbf[i] = bf;
+            glong[i] = longest;
+            gm[i] = st->train.micro_batches;
+            any_group |= gm[i] > 1;
+        }
         total_points += tp;
         printf("      cost: %.3g FLOP per base job, %.3g FLOP for its %ld points\n", bf,
                tp / sw->n_seeds, (long)sw->n_methods * sw->n_ratios);
@@ -132,7 +145,9 @@ static hs_status run(const hs_sweep *sw)
     printf("run: batch %d, latency_repeats %d, point_timeout ", sw->batch, sw->latency_repeats);
     if (sw->point_timeout > 0) printf("%g s", sw->point_timeout);
     else printf("none");
-    printf(", retries %d, grace %g s\n", sw->retries, sw->grace);
+    printf(", retries %d, grace %g s", sw->retries, sw->grace);
+    if (sw->threads > 1) printf(", threads %d", sw->threads);
+    printf("\n");
 
     printf("\ngrid: %ld base jobs (%d tasks x %d seeds), %ld points (%d tasks x %d methods x %d ratios x %d seeds)\n",
            sw->n_bases, sw->n_tasks, sw->n_seeds, sw->n_points, sw->n_tasks, sw->n_methods, sw->n_ratios,
@@ -153,10 +168,35 @@ static hs_status run(const hs_sweep *sw)
     else printf(" (%.1f h on 32 cores, %.1f h on 128 cores)\n", h / 32, h / 128);
     /* one base job runs on one core: its length bounds the wall time */
     const double ch = core_hours(chain);
-    if (ch < 2) printf("  %-26s %10.3g FLOP %10.1f min: the least wall time, however many cores\n",
-                       "longest base job + point", chain, ch * 60);
-    else printf("  %-26s %10.3g FLOP %10.2f h: the least wall time, however many cores\n",
-                "longest base job + point", chain, ch);
+    /* with micro-batches a base job may run on a group: then only a bound for one rank per base job */
+    const char *bound = any_group ? "the least wall time with base jobs on one rank each"
+                                  : "the least wall time, however many cores";
+    if (ch < 2) printf("  %-26s %10.3g FLOP %10.1f min: %s\n", "longest base job + point", chain, ch * 60, bound);
+    else printf("  %-26s %10.3g FLOP %10.2f h: %s\n", "longest base job + point", chain, ch, bound);
+    if (any_group && sw->n_tasks <= 256) {
+        /* base jobs on groups (docs/design.md "Base jobs on groups of ranks"):
+         * with N workers, a base job gets at most min(micro_batches, N / base
+         * jobs) ranks when they start together (communication not counted);
+         * the wall time is at least the longer of the work spread over N and
+         * the longest such base job plus its longest point */
+        printf("  with base jobs on groups (train.micro_batches; communication not counted):\n");
+        const int ns[3] = {8, 32, 128};
+        for (int k = 0; k < 3; k++) {
+            const int N = ns[k];
+            double crit = 0;
+            for (int i = 0; i < sw->n_tasks; i++) {
+                long share = sw->n_bases > 0 ? N / sw->n_bases : 1;
+                if (share < 1) share = 1;
+                const long gsz = share < gm[i] ? share : gm[i];
+                const double c = gbf[i] / (double)gsz + glong[i];
+                if (c > crit) crit = c;
+            }
+            const double wall = fmax(total / N, crit);
+            const double wh = core_hours(wall);
+            if (wh < 2) printf("    %3d workers: %.1f min wall time at least\n", N, wh * 60);
+            else printf("    %3d workers: %.2f h wall time at least\n", N, wh);
+        }
+    }
     return HS_OK;
 }
 

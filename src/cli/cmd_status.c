@@ -119,6 +119,22 @@ static hs_status show(const char *path, long max_fail)
             first = bas[i].start_time;
     printf("%s\n", path);
     printf("  base jobs: %ld done, %ld failed, %ld pending (of %ld)\n", bc[1], bc[2], bc[0], nb);
+    /* the group sizes of the base jobs that ran (ranks: 0 pending, or a file
+     * written before the column existed) */
+    int maxr = 0;
+    for (long i = 0; i < nb; i++)
+        if (bas[i].status != HS_STATUS_PENDING && bas[i].ranks > maxr) maxr = bas[i].ranks;
+    if (maxr > 1) {
+        printf("  base job groups:");
+        const char *sep = " ";
+        for (int g = 1; g <= maxr; g++) {
+            long c = 0;
+            for (long i = 0; i < nb; i++) c += bas[i].status != HS_STATUS_PENDING && bas[i].ranks == g;
+            if (c) printf("%s%ld on %d rank%s", sep, c, g, g > 1 ? "s" : "");
+            if (c) sep = ", ";
+        }
+        printf("\n");
+    }
     printf("  points:    %ld done, %ld failed, %ld pending (of %ld)\n", pc[1], pc[2], pc[0], np);
     /* per task: tasks in order of first appearance */
     printf("  per task:\n");

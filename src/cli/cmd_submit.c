@@ -481,11 +481,14 @@ int hs_cmd_submit(int argc, char **argv)
      * runs one job at a time (alone, rank 0 runs them itself) */
     const long ranks = o.nodes * o.ntasks_per_node;
     const long workers = ranks > 1 ? ranks - 1 : 1;
-    if (workers > sw.n_points + sw.n_bases)
+    /* a base job keeps up to train.micro_batches workers busy (its group) */
+    long base_ranks = 0;
+    for (long b = 0; b < sw.n_bases; b++) base_ranks += sw.tasks[sw.bases[b].task].train.micro_batches;
+    if (workers > sw.n_points + base_ranks)
         fprintf(stderr,
                 "headsweep: warning: %ld workers (%ld ranks less the coordinator) for %ld base jobs + %ld points: "
                 "at most %ld can ever be busy; fewer --nodes or --ntasks-per-node would do\n",
-                workers, ranks, sw.n_bases, sw.n_points, sw.n_points + sw.n_bases);
+                workers, ranks, sw.n_bases, sw.n_points, sw.n_points + base_ranks);
     if (sw.grace + 10 > (double)o.grace)
         fprintf(stderr,
                 "headsweep: warning: the sweep's run.grace (%g s) leaves less than 10 s of --grace %ld for closing the "

@@ -573,13 +573,14 @@ void hs_model_backward(hs_model *m, const hs_batch *b)
     const hs_param_views *p = (m->quant & HS_Q8_WEIGHTS) ? &m->qp : &m->p, *g = &m->g;
     hs_acts *a = &m->a;
     if (m->loss_count == 0) return; /* nothing counted: zero gradient */
+    const int denom = m->loss_denom > 0 ? m->loss_denom : m->loss_count;
 
     if (!m->kd_logits) {
-        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)1 / m->loss_count);
+        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)1 / denom);
     } else { /* distillation: ∂(α·T²·soft)/∂z = α·T·(softmax(z/T) − softmax(teacher/T)) per row */
         const double tk = m->kd_temperature, al = m->kd_alpha;
-        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)((1 - al) / m->loss_count));
-        hs_soft_xent_backward(a->dlogits, a->logits, m->kd_logits, b->targets, R, C, tk, al * tk / m->loss_count);
+        hs_xent_backward(a->dlogits, a->probs, b->targets, R, C, (hs_real)((1 - al) / denom));
+        hs_soft_xent_backward(a->dlogits, a->logits, m->kd_logits, b->targets, R, C, tk, al * tk / denom);
     }
     const head_rows h = head_slice(m);
     /* gates_only: every weight-gradient pointer below is NULL (nothing written) */

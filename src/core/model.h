@@ -176,6 +176,9 @@ typedef struct {
     int B, T, R;        /* R: rows read by the output head (B or B·T) */
     double loss;        /* mean cross-entropy over counted targets (with kd_logits: the KD loss) */
     int loss_count;
+    int loss_denom;     /* > 0: backward divides by this instead of loss_count (micro-batches:
+                           the whole batch's count, so their gradients sum to the batch's;
+                           src/core/microbatch.h); 0: loss_count, bit for bit as before */
     int has_targets;
     /* knowledge distillation (off while kd_logits is NULL: the plain path, bit
      * for bit). kd_logits [R][C] are a teacher's logits for the batch of the

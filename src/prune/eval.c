@@ -85,3 +85,17 @@ hs_status hs_train_task(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_b
     }
     return HS_OK;
 }
+
+hs_status hs_train_task_mb(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_buf *bb, long steps,
+                           long first_batch, hs_mb *mb)
+{
+    double loss;
+    for (long s = 0; s < steps; s++) {
+        /* a cancelled rank still fails at a step boundary; its peers then
+         * block in the exchange until the run is torn down (runner.c) */
+        HS_CHECK(check_deadline());
+        hs_task_batch(t, HS_SPLIT_TRAIN, first_batch + s, bb);
+        HS_CHECK(hs_mb_train_step(mb, m, opt, &bb->batch, &loss));
+    }
+    return HS_OK;
+}

@@ -4,6 +4,7 @@
 #define HS_PRUNE_EVAL_H
 
 #include "../core/model.h"
+#include "../core/microbatch.h"
 #include "../core/optim.h"
 #include "../tasks/task.h"
 
@@ -34,5 +35,11 @@ typedef void (*hs_train_log_fn)(void *ctx, long step, double loss, double lr);
  * on a non-finite loss or gradient, naming the step. */
 hs_status hs_train_task(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_buf *bb, long steps,
                         long first_batch, long log_every, hs_train_log_fn log, void *log_ctx);
+
+/* As hs_train_task (no log), each step through hs_mb_train_step: M
+ * micro-batches, on this rank's share of mb's group. Every rank of the group
+ * runs it with the same arguments and ends with the same parameters. */
+hs_status hs_train_task_mb(hs_model *m, hs_adamw *opt, const hs_task *t, hs_batch_buf *bb, long steps,
+                           long first_batch, hs_mb *mb);
 
 #endif

@@ -71,7 +71,8 @@
     X(END_TIME, end_time, F64, TIME, 0, RUN)                          \
     X(WALL_SECONDS, wall_seconds, F64, REAL, 0, RUN)                  \
     X(METRIC, metric, F64, REAL, NAN, SAME) /* test split after training */ \
-    X(LOSS, loss, F64, REAL, NAN, SAME)
+    X(LOSS, loss, F64, REAL, NAN, SAME)                               \
+    X(RANKS, ranks, I32, INT, 0, RUN) /* ranks that trained it (its group's size) */
 
 /* ---- helpers for the users of the lists ---------------------------------- */
 

@@ -339,11 +339,13 @@ static const num_def model_defs[M_COUNT] = {
     {"d_model", 1, 1, 65536, 64}, {"heads", 1, 1, 1024, 8}, {"layers", 1, 1, 1024, 4}, {"d_ff", 1, 1, 1 << 20, -1}};
 static const char *const model_names[] = {"d_model", "heads", "layers", "d_ff", "pretrained", NULL};
 
-enum { T_STEPS, T_BATCH, T_LR, T_WARMUP, T_WD, T_CLIP, T_COUNT };
+enum { T_STEPS, T_BATCH, T_LR, T_WARMUP, T_WD, T_CLIP, T_MICRO, T_COUNT };
 static const num_def train_defs[T_COUNT] = {
     {"steps", 1, 0, 1e8, 2000},    {"batch", 1, 1, 65536, 32},       {"lr", 0, 0, 10, 1e-3},
-    {"warmup", 1, 0, 1e8, -1},     {"weight_decay", 0, 0, 10, 0.01}, {"clip", 0, 0, 1e9, 1.0}};
-static const char *const train_names[] = {"steps", "batch", "lr", "warmup", "weight_decay", "clip", NULL};
+    {"warmup", 1, 0, 1e8, -1},     {"weight_decay", 0, 0, 10, 0.01}, {"clip", 0, 0, 1e9, 1.0},
+    {"micro_batches", 1, 1, 65536, 1}};
+static const char *const train_names[] = {"steps", "batch", "lr", "warmup", "weight_decay", "clip", "micro_batches",
+                                          NULL};
 
 #define MAX_NUM 8
 /* Values of a model or train group with where each came from. */
@@ -432,9 +434,15 @@ static hs_status resolve_model_train(const parser *P, num_group *m, num_group *t
         return err_at(P, t->line[T_WARMUP], t->path[T_WARMUP], v, "expected at most steps = %ld (%s)",
                       (long)t->v[T_STEPS], t->path[T_STEPS]);
     }
+    if (t->v[T_MICRO] > t->v[T_BATCH]) {
+        snprintf(v, sizeof v, "%ld", (long)t->v[T_MICRO]);
+        return err_at(P, t->line[T_MICRO], t->path[T_MICRO], v,
+                      "expected at most batch = %ld (%s): each micro-batch holds at least one row",
+                      (long)t->v[T_BATCH], t->path[T_BATCH]);
+    }
     *shape = (hs_sweep_shape){(int)m->v[M_D], (int)h, (int)m->v[M_L], (int)m->v[M_FF]};
     *train = (hs_sweep_train){(long)t->v[T_STEPS], (int)t->v[T_BATCH], t->v[T_LR], (long)t->v[T_WARMUP],
-                              t->v[T_WD], t->v[T_CLIP]};
+                              t->v[T_WD], t->v[T_CLIP], (int)t->v[T_MICRO]};
     return HS_OK;
 }
 
@@ -855,10 +863,11 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
                    "distillation applies to fine-tuning: expected finetune.steps > 0 (or kd.alpha = 0)");
 
     s = member(root, "run");
-    static const char *const run_names[] = {"batch", "latency_repeats", "point_timeout", "retries", "grace", NULL};
+    static const char *const run_names[] = {"batch", "latency_repeats", "point_timeout", "retries", "grace", "threads",
+                                            NULL};
     HS_CHECK(need_group(P, s, "run", "{ batch = ...; latency_repeats = ...; ... }"));
     if (s) HS_CHECK(check_members(P, s, "run", "'run'", run_names, NULL));
-    long batch = 64, lat = 5, retries = 1;
+    long batch = 64, lat = 5, retries = 1, threads = 1;
     sw->point_timeout = 0;
     sw->grace = 30;
     HS_CHECK(get_int(P, s, "run", "batch", 1, 65536, &batch, NULL));
@@ -866,6 +875,8 @@ static hs_status parse_root(const parser *P, config_setting_t *root)
     HS_CHECK(get_real(P, s, "run", "point_timeout", 0, 1e7, &sw->point_timeout, NULL));
     HS_CHECK(get_int(P, s, "run", "retries", 0, 100, &retries, NULL));
     HS_CHECK(get_real(P, s, "run", "grace", 0, 86400, &sw->grace, NULL));
+    HS_CHECK(get_int(P, s, "run", "threads", 1, 1024, &threads, NULL));
+    sw->threads = (int)threads;
     sw->batch = (int)batch;
     sw->latency_repeats = (int)lat;
     sw->retries = (int)retries;

@@ -55,6 +55,8 @@ typedef struct {
     double lr;
     long warmup;
     double weight_decay, clip;
+    int micro_batches; /* the batch cut into this many micro-batches (1..batch), summed
+                          along a fixed tree: the most ranks a base job's group can use */
 } hs_sweep_train;
 
 typedef struct {
@@ -117,6 +119,7 @@ typedef struct {
     double point_timeout;  /* run.point_timeout seconds, 0 = none */
     int retries;           /* run.retries: extra attempts of a failed point */
     double grace;          /* run.grace seconds after SIGUSR1 */
+    int threads;           /* run.threads: OpenBLAS threads per rank (not in the fingerprint) */
     hs_sweep_base *bases;
     long n_bases;
     hs_sweep_point *points;

@@ -128,6 +128,8 @@ static void canon_task(hs_strbuf *b, const hs_sweep_task *t)
     sb_real(b, r->weight_decay);
     hs_strbuf_printf(b, ", clip ");
     sb_real(b, r->clip);
+    /* only when > 1: sweeps without micro-batches keep their fingerprints */
+    if (r->micro_batches > 1) hs_strbuf_printf(b, ", micro_batches %d", r->micro_batches);
     hs_strbuf_printf(b, "\n");
 }
 

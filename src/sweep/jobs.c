@@ -66,7 +66,7 @@ void hs_job_init_point_row(const hs_sweep *sw, long p, hs_point_row *row)
     row->base = pt->base;
 }
 
-hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model)
+hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model, const hs_mb_group *g)
 {
     const hs_sweep *sw = tc->sw;
     const hs_sweep_base *bj = &sw->bases[b];
@@ -74,7 +74,12 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
     row->start_time = hs_now();
     host_name(row->host, sizeof row->host);
     hs_task *t;
-    HS_CHECK(hs_task_cache_get(tc, bj->task, bj->seed, &t));
+    const int grouped = g && g->size > 1 && g->agree;
+    hs_status ts = hs_task_cache_get(tc, bj->task, bj->seed, &t);
+    if (ts != HS_OK) {
+        if (grouped) (void)g->agree(g->ctx, 0); /* the others wait there: they fail too, cleanly */
+        return ts;
+    }
     const hs_config cfg = hs_sweep_model_config(sw, bj->task, t);
     const hs_sweep_train *tr = &sw->tasks[bj->task].train;
     hs_model *m = NULL;
@@ -88,10 +93,30 @@ hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model 
     /* a checkpoint used as it is (steps = 0) keeps no optimizer state */
     if (s == HS_OK && tr->steps > 0) s = hs_adamw_create(&opt, m, &oc);
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, tr->batch);
+    /* the moments now, not at the first step: a member short of memory then
+     * says so here, before the first exchange */
+    if (s == HS_OK && grouped && opt) s = hs_adamw_reserve(opt);
+    if (grouped) {
+        /* every member set up, or none trains: a member that failed alone
+         * would leave the others waiting in the first exchange */
+        const int all = g->agree(g->ctx, s == HS_OK);
+        if (s == HS_OK && !all)
+            s = hs_error_set(HS_ERR_INTERNAL, "base job %ld: another rank of its group of %d could not set it up", b,
+                             g->size);
+    }
     if (s == HS_OK) {
         if (!pre) hs_model_init_weights(m, hs_key_str(bj->key, "init"));
-        if (tr->steps > 0) s = hs_train_task(m, opt, t, &bb, tr->steps, 0, 0, NULL, NULL);
+        if (tr->steps > 0 && (tr->micro_batches > 1 || g)) {
+            const hs_mb_group one = {.rank = 0, .size = 1};
+            hs_mb mb;
+            s = hs_mb_create(&mb, m, tr->micro_batches, g ? g : &one);
+            if (s == HS_OK) s = hs_train_task_mb(m, opt, t, &bb, tr->steps, 0, &mb);
+            hs_mb_free(&mb);
+        } else if (tr->steps > 0) {
+            s = hs_train_task(m, opt, t, &bb, tr->steps, 0, 0, NULL, NULL);
+        }
     }
+    row->ranks = g ? g->size : 1;
     hs_batch_buf_free(&bb);
     if (s == HS_OK) s = hs_batch_buf_create(&bb, t, sw->batch);
     hs_eval_result ev;

@@ -19,10 +19,13 @@ hs_status hs_task_cache_init(hs_task_cache *c, const hs_sweep *sw);
 void hs_task_cache_free(hs_task_cache *c);
 hs_status hs_task_cache_get(hs_task_cache *c, int task, int seed, hs_task **out);
 
-/* Trains base job b: fills row (metric, loss, timings, status) and *model
- * (owned by the caller). An error leaves *model NULL and the message in the
- * pending error. */
-hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model);
+/* Trains base job b: fills row (metric, loss, timings, status, ranks) and
+ * *model (owned by the caller). An error leaves *model NULL and the message
+ * in the pending error. g: the group of ranks that trains it together
+ * (every member calls this with the same b; src/core/microbatch.h), NULL
+ * for this rank alone. With train.micro_batches = 1 and no group it is
+ * today's loop (hs_train_task), bit for bit. */
+hs_status hs_job_run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **model, const hs_mb_group *g);
 
 /* A done point's result columns (the metrics, counts, ratios, curve length,
  * status done) copied into its row: the one place a new column is filled. */

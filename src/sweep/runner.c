@@ -37,8 +37,13 @@
  * message) and a worker's result can be sent at the same time with blocking
  * sends: a deadlock. Depth 1 keeps every exchange request → reply. */
 #define QUEUE_DEPTH 1
+/* start_base makes a worker with a free queue slot a group's leader while its
+ * members wait in MPI_Comm_create_group: a deeper queue would let the leader
+ * still hold a job then */
+_Static_assert(QUEUE_DEPTH == 1, "base jobs on groups need a queue depth of 1");
 
-enum { TAG_READY = 1, TAG_RESULT_BASE, TAG_RESULT_POINT, TAG_JOB_BASE, TAG_JOB_POINT, TAG_STOP, TAG_TEXT };
+enum { TAG_READY = 1, TAG_RESULT_BASE, TAG_RESULT_POINT, TAG_JOB_BASE, TAG_JOB_POINT, TAG_STOP, TAG_TEXT,
+       TAG_RESULT_MEMBER };
 
 /* ---- signals ------------------------------------------------------------- */
 
@@ -128,9 +133,10 @@ typedef struct {
  * what is measured is dispatch, messaging and the flushed writes. */
 static int trivial;
 
-static hs_status run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **m)
+static hs_status run_base(hs_task_cache *tc, long b, hs_base_row *row, hs_model **m, const hs_mb_group *g)
 {
-    if (!trivial) return hs_job_run_base(tc, b, row, m);
+    if (!trivial) return hs_job_run_base(tc, b, row, m, g);
+    row->ranks = g ? g->size : 1;
     hs_task *t;
     const hs_sweep_base *bj = &tc->sw->bases[b];
     HS_CHECK(hs_task_cache_get(tc, bj->task, bj->seed, &t));
@@ -155,6 +161,96 @@ static hs_status run_point(hs_task_cache *tc, long p, const hs_model *base, int 
     row->status = HS_STATUS_DONE;
     return HS_OK;
 }
+
+/* ---- a base job's group of ranks ------------------------------------------ */
+
+/* A base job may run on a group of workers (docs/design.md "Base jobs on
+ * groups of ranks"): a communicator made for the job with
+ * MPI_Comm_create_group (collective over the members only), over which
+ * src/core/microbatch.c moves gradient tree nodes. Waits poll: Open MPI's
+ * blocking calls would spin a core for the whole of a peer's compute. Only
+ * yields and short sleeps: a large message moves in fragments, each
+ * needing the receiver's progress, and a 1 ms sleep between them would
+ * crawl. */
+static int wait_request(MPI_Request *rq)
+{
+    long idle = 0;
+    for (;;) {
+        int flag = 0;
+        if (MPI_Test(rq, &flag, MPI_STATUS_IGNORE) != MPI_SUCCESS) return -1;
+        if (flag) return 0;
+        if (++idle > 20000) {
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+        } else {
+            sched_yield();
+        }
+    }
+}
+
+/* MPI counts are int: long buffers go in pieces of at most 2^30 floats. */
+#define GROUP_CHUNK ((size_t)1 << 30)
+
+static int group_send(void *ctx, int to, const hs_real *buf, size_t n)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    for (size_t o = 0; o < n; o += GROUP_CHUNK) {
+        const int k = (int)(n - o < GROUP_CHUNK ? n - o : GROUP_CHUNK);
+        MPI_Request rq;
+        MPI_Isend(buf + o, k, MPI_FLOAT, to, 1, comm, &rq);
+        if (wait_request(&rq)) return -1;
+    }
+    return 0;
+}
+
+static int group_recv(void *ctx, int from, hs_real *buf, size_t n)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    for (size_t o = 0; o < n; o += GROUP_CHUNK) {
+        const int k = (int)(n - o < GROUP_CHUNK ? n - o : GROUP_CHUNK);
+        MPI_Request rq;
+        MPI_Irecv(buf + o, k, MPI_FLOAT, from, 1, comm, &rq);
+        if (wait_request(&rq)) return -1;
+    }
+    return 0;
+}
+
+static int group_bcast(void *ctx, hs_real *buf, size_t n)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    for (size_t o = 0; o < n; o += GROUP_CHUNK) {
+        const int k = (int)(n - o < GROUP_CHUNK ? n - o : GROUP_CHUNK);
+        MPI_Request rq;
+        MPI_Ibcast(buf + o, k, MPI_FLOAT, 0, comm, &rq);
+        if (wait_request(&rq)) return -1;
+    }
+    return 0;
+}
+
+static int group_agree(void *ctx, int ok)
+{
+    MPI_Comm comm = *(MPI_Comm *)ctx;
+    int v = ok != 0, all = 0;
+    MPI_Request rq;
+    MPI_Iallreduce(&v, &all, 1, MPI_INT, MPI_MIN, comm, &rq);
+    if (wait_request(&rq)) return 0;
+    return all;
+}
+
+void hs_run_group_transport(hs_mb_group *g, void *comm)
+{
+    g->ctx = comm;
+    g->send = group_send;
+    g->recv = group_recv;
+    g->bcast = group_bcast;
+    g->agree = group_agree;
+}
+
+/* JOB_BASE's group part, after the attempts: size, this worker's rank in it,
+ * the communicator tag, then the members' world ranks (leader first). */
+typedef struct {
+    int32_t size, rank, tag;
+} group_header;
 
 /* ---- shared state ---------------------------------------------------------- */
 
@@ -226,13 +322,38 @@ static int run_worker(ctx_common *c)
             hs_base_row row;
             hs_job_init_base_row(sw, jh.id, &row);
             memcpy(&row.attempts, msg + sizeof jh, sizeof row.attempts);
+            group_header gh;
+            memcpy(&gh, msg + sizeof jh + sizeof(int32_t), sizeof gh);
+            MPI_Comm comm = MPI_COMM_NULL;
+            hs_mb_group g = {.rank = gh.rank, .size = gh.size};
+            hs_run_group_transport(&g, &comm);
+            if (gh.size > 1) {
+                int32_t *members = (int32_t *)(msg + sizeof jh + sizeof(int32_t) + sizeof gh);
+                MPI_Group world, sub;
+                MPI_Comm_group(MPI_COMM_WORLD, &world);
+                MPI_Group_incl(world, gh.size, members, &sub);
+                if (MPI_Comm_create_group(MPI_COMM_WORLD, sub, gh.tag, &comm) != MPI_SUCCESS)
+                    MPI_Abort(MPI_COMM_WORLD, 1);
+                MPI_Group_free(&sub);
+                MPI_Group_free(&world);
+            }
             hs_model *m = NULL;
-            hs_status s = run_base(&c->tc, jh.id, &row, &m);
+            hs_status s = run_base(&c->tc, jh.id, &row, &m, gh.size > 1 ? &g : NULL);
+            if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
             row.rank = c->rank;
             rh.ok = s == HS_OK;
             rh.cancelled = got_term;
             if (s != HS_OK) snprintf(rh.error, sizeof rh.error, "%s", hs_error_message());
             hs_error_clear();
+            if (gh.rank > 0) { /* a member: the leader returns the model; this one keeps its copy */
+                MPI_Send(&rh, (int)sizeof rh, MPI_BYTE, 0, TAG_RESULT_MEMBER, MPI_COMM_WORLD);
+                if (m) {
+                    hs_model_destroy(&cache[jh.id]); /* a retry's: the older copy goes */
+                    cache[jh.id] = m;
+                }
+                hs_free(msg);
+                continue;
+            }
             const size_t np = m ? m->num_params : 0;
             const size_t sz = sizeof rh + sizeof row + np * sizeof(float);
             char *buf = NULL;
@@ -242,7 +363,10 @@ static int run_worker(ctx_common *c)
             if (m) memcpy(buf + sizeof rh + sizeof row, m->params, np * sizeof(float));
             MPI_Send(buf, (int)sz, MPI_BYTE, 0, TAG_RESULT_BASE, MPI_COMM_WORLD);
             hs_free(buf);
-            if (m) cache[jh.id] = m; /* points of this base will likely come here too */
+            if (m) { /* points of this base will likely come here too; a member's copy of a failed try goes */
+                hs_model_destroy(&cache[jh.id]);
+                cache[jh.id] = m;
+            }
         } else {
             if (jh.n_params > 0 && !cache[jh.base])
                 cache[jh.base] = model_from_params(c, jh.base, msg + sizeof jh + sizeof(int32_t), jh.n_params);
@@ -290,7 +414,8 @@ typedef struct {
     hs_model **models;      /* done base models (for sending and for -np 1) */
     char *worker_has;       /* [size][n_bases] 1: that worker caches the base */
     /* jobs handed to each worker, oldest first (a worker works through them
-     * in order), up to QUEUE_DEPTH. Entries: b, or n_bases + p. */
+     * in order), up to QUEUE_DEPTH. Entries: b, n_bases + p, or
+     * n_bases + n_points + b for a member (not the leader) of b's group. */
     long (*queue)[2];
     int *nq;
     char *ready, *stopped;
@@ -301,6 +426,8 @@ typedef struct {
     int fail_point;
     int tty;
     int stopping;           /* no more dispatch */
+    int n_ready;            /* workers whose READY came: dispatch starts when all have */
+    int force_group;        /* HEADSWEEP_GROUP_SIZE (tests): every base job's group size, 0 = the policy */
     hs_eta eta;             /* jobs: base jobs b, then points n_bases + p */
     double eta_value, eta_at;
 } coord;
@@ -489,10 +616,39 @@ static hs_status record_point(coord *k, long p, const hs_point_row *row, const u
     return make_durable(k);
 }
 
+/* Sends base job b to the group members[0 .. n-1] (leader first). */
+static hs_status send_base_group(coord *k, const int *members, int n, long b)
+{
+    const hs_sweep *sw = &k->c->sw;
+    const job_header jh = {b, -1, 0};
+    const int32_t attempts = k->bases[b].attempts;
+    const size_t sz = sizeof jh + sizeof attempts + sizeof(group_header) + (size_t)n * sizeof(int32_t);
+    char *buf;
+    HS_CHECK(hs_calloc((void **)&buf, sz, 1, "job message"));
+    memcpy(buf, &jh, sizeof jh);
+    memcpy(buf + sizeof jh, &attempts, sizeof attempts);
+    int32_t *mem = (int32_t *)(buf + sizeof jh + sizeof attempts + sizeof(group_header));
+    for (int i = 0; i < n; i++) mem[i] = members[i];
+    for (int i = 0; i < n; i++) {
+        /* the tag tells this group's creation from others in flight (disjoint members) */
+        const group_header gh = {n, i, (int32_t)(b % 30000)};
+        memcpy(buf + sizeof jh + sizeof attempts, &gh, sizeof gh);
+        const int w = members[i];
+        MPI_Send(buf, (int)sz, MPI_BYTE, w, TAG_JOB_BASE, MPI_COMM_WORLD);
+        k->queue[w][k->nq[w]++] = i == 0 ? b : sw->n_bases + sw->n_points + b;
+        k->worker_has[(size_t)w * sw->n_bases + b] = 1; /* it keeps what it trains */
+    }
+    hs_free(buf);
+    hs_eta_started(&k->eta, b, hs_now());
+    k->running_base[b] = 1;
+    return HS_OK;
+}
+
 /* Sends job `kind` (1 base, 2 point) id to worker w. */
 static hs_status send_job(coord *k, int w, int kind, long id)
 {
     const hs_sweep *sw = &k->c->sw;
+    if (kind == 1) return send_base_group(k, &w, 1, id);
     job_header jh = {id, kind == 2 ? sw->points[id].base : -1, 0};
     const hs_model *m = NULL;
     if (kind == 2 && !k->worker_has[(size_t)w * sw->n_bases + jh.base]) {
@@ -541,7 +697,7 @@ static hs_status run_local(coord *k, int kind, long id, int *cancelled)
         hs_base_row row = k->bases[id];
         row.rank = 0;
         hs_model *m = NULL;
-        hs_status s = run_base(&c->tc, id, &row, &m);
+        hs_status s = run_base(&c->tc, id, &row, &m, NULL);
         if (got_term || (s == HS_ERR_CANCELLED && got_usr1)) {
             hs_error_clear();
             hs_model_destroy(&m);
@@ -593,15 +749,22 @@ static hs_status handle_result(coord *k, const MPI_Status *st)
     hs_status s = HS_OK;
     if (st->MPI_TAG != TAG_READY && k->nq[w] > 0) {
         /* a result is for the oldest job of that worker: whatever it says, the
-         * job is no longer running */
+         * job is no longer running (a member's: the leader's result says) */
         const long j = k->queue[w][0];
         if (j < c->sw.n_bases) k->running_base[j] = 0;
-        else k->running_point[j - c->sw.n_bases] = 0;
+        else if (j < c->sw.n_bases + c->sw.n_points) k->running_point[j - c->sw.n_bases] = 0;
+        else if (st->MPI_TAG == TAG_RESULT_MEMBER) {
+            result_header rh;
+            memcpy(&rh, msg, sizeof rh);
+            /* a member keeps the model only if training succeeded */
+            k->worker_has[(size_t)w * c->sw.n_bases + (j - c->sw.n_bases - c->sw.n_points)] = rh.ok && !rh.cancelled;
+        }
         k->queue[w][0] = k->queue[w][1];
         k->nq[w]--;
     }
     if (st->MPI_TAG == TAG_READY) {
         k->ready[w] = 1;
+        k->n_ready++;
     } else if (st->MPI_TAG == TAG_RESULT_BASE) {
         result_header rh;
         hs_base_row row;
@@ -644,6 +807,58 @@ static int any_busy(const coord *k)
     return 0;
 }
 
+/* How many workers base job b starts on (docs/design.md "Base jobs on
+ * groups of ranks"), given `idle` idle workers (the one asking included):
+ * never more than its micro-batches; 1 while points are runnable (a point
+ * gets a worker sooner than a wider base job would give it back); else the
+ * idle workers shared among the base jobs not started yet, which would
+ * otherwise idle until some base model exists. HEADSWEEP_GROUP_SIZE forces
+ * the size (tests); the job then waits until that many workers are idle. */
+static int choose_group(coord *k, long b, int idle, int *wait)
+{
+    const hs_sweep *sw = &k->c->sw;
+    const int M = sw->tasks[sw->bases[b].task].train.micro_batches;
+    *wait = 0;
+    if (M <= 1) return 1;
+    if (k->force_group > 0) {
+        int g = k->force_group < M ? k->force_group : M;
+        if (g > k->c->size - 1) g = k->c->size - 1;
+        if (idle < g) *wait = 1;
+        return g;
+    }
+    long unstarted = 0;
+    for (long j = k->next_base; j < sw->n_bases; j++) unstarted += !base_final(k, j) && !k->running_base[j];
+    for (long p = k->next_point; p < sw->n_points; p++)
+        if (!point_final(k, p) && !k->running_point[p] && k->bases[sw->points[p].base].status == HS_STATUS_DONE)
+            return 1;
+    if (unstarted < 1) unstarted = 1;
+    int g = (int)((idle + unstarted - 1) / unstarted); /* the earlier base jobs (their points come first) get the rest */
+    if (g < 1) g = 1;
+    return g < M ? g : M;
+}
+
+/* Hands base job b to worker w and g − 1 more idle workers (rank order). */
+static hs_status start_base(coord *k, int w, long b, int g)
+{
+    ctx_common *c = k->c;
+    int *members;
+    HS_CHECK(hs_calloc((void **)&members, (size_t)g, sizeof *members, "group"));
+    int n = 0;
+    members[n++] = w;
+    for (int v = 1; v < c->size && n < g; v++)
+        if (v != w && k->ready[v] && !k->stopped[v] && k->nq[v] == 0) members[n++] = v;
+    hs_status s = send_base_group(k, members, n, b);
+    hs_free(members);
+    return s;
+}
+
+static int idle_workers(const coord *k)
+{
+    int n = 0;
+    for (int w = 1; w < k->c->size; w++) n += k->ready[w] && !k->stopped[w] && k->nq[w] == 0;
+    return n;
+}
+
 /* The MPI loop of rank 0 with workers. */
 static hs_status coordinate(coord *k, int *incomplete)
 {
@@ -676,13 +891,19 @@ static hs_status coordinate(coord *k, int *incomplete)
         }
         idle = 0;
         s = handle_result(k, &st);
+        /* every worker's READY first, so that groups see them all */
+        if (k->n_ready < c->size - 1) continue;
         /* top up every ready worker: a finished base job may unlock several */
         for (int w = 1; w < c->size && s == HS_OK && !k->stopping; w++) {
             while (k->ready[w] && !k->stopped[w] && k->nq[w] < QUEUE_DEPTH && s == HS_OK) {
                 long id;
                 const int kind = next_job(k, &id);
+                int wait = 0, g = 1;
+                if (kind == 1) g = choose_group(k, id, idle_workers(k), &wait);
+                if (wait) break; /* a forced group size: not enough idle workers yet */
                 if (kind == -2) s = HS_ERR_IO;
                 else if (kind == 2 && id == k->fail_point) s = inject_failure(k, id);
+                else if (kind == 1) s = start_base(k, w, id, g);
                 else if (kind > 0) s = send_job(k, w, kind, id);
                 else {
                     if (kind == -1 && k->nq[w] == 0) { /* everything is final: this worker can go */
@@ -1040,6 +1261,8 @@ int hs_run(const hs_run_opts *o)
     s = hs_task_cache_init(&c.tc, &c.sw);
     if (s != HS_OK) MPI_Abort(MPI_COMM_WORLD, 1);
     grace_seconds = (unsigned)ceil(c.sw.grace);
+    /* run.threads: OpenBLAS threads per rank (main.c set 1 unless OPENBLAS_NUM_THREADS is set) */
+    if (c.sw.threads > 1) openblas_set_num_threads(c.sw.threads);
 
     if (c.rank != 0) {
         int rc = run_worker(&c);
@@ -1054,6 +1277,8 @@ int hs_run(const hs_run_opts *o)
     k.fail_point = o->fail_point;
     k.progress_every = o->progress_every > 0 ? o->progress_every : 10;
     k.tty = isatty(2);
+    const char *fg = getenv("HEADSWEEP_GROUP_SIZE");
+    k.force_group = fg && *fg ? atoi(fg) : 0;
     int rc = 0, incomplete = 0;
     s = open_results(&c, o, &k.res);
     if (s == HS_OK) s = hs_calloc((void **)&k.points, (size_t)c.sw.n_points + 1, sizeof *k.points, "rows");

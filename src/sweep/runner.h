@@ -15,6 +15,8 @@
 #ifndef HS_SWEEP_RUNNER_H
 #define HS_SWEEP_RUNNER_H
 
+#include "../core/microbatch.h"
+
 #define HS_EXIT_INCOMPLETE 3
 
 typedef struct {
@@ -25,6 +27,11 @@ typedef struct {
     const char *tool_version;
     int bench_trivial;     /* benchmark hook: jobs do no work (bench/dispatch.sh) */
 } hs_run_opts;
+
+/* The polled MPI transfers a base job's group uses (src/core/microbatch.h):
+ * fills g's callbacks; comm points to the group's MPI_Comm, which must
+ * outlive g (bench/bench_dp.c measures with these). */
+void hs_run_group_transport(hs_mb_group *g, void *comm);
 
 /* Call before MPI_Init: catches SIGUSR1/USR2 from the start. */
 void hs_run_early_signals(void);
