@@ -1024,15 +1024,27 @@ static void library_versions(lib_versions *v)
 static hs_status same_pretrained(ctx_common *c, hs_results *res)
 {
     hs_sweep *sw = &c->sw;
-    for (long b = 0; b < sw->n_bases; b++) {
+    /* tasks on one folder (GLUE studies) load it once, as creating the file does */
+    hs_sweep_pretrained_prov *seen = NULL;
+    int *seen_len = NULL;
+    hs_status s = hs_calloc((void **)&seen, (size_t)sw->n_tasks, sizeof *seen, "provenance");
+    if (s == HS_OK) s = hs_calloc((void **)&seen_len, (size_t)sw->n_tasks, sizeof *seen_len, "provenance");
+    for (long b = 0; s == HS_OK && b < sw->n_bases; b++) {
         const hs_sweep_base *bj = &sw->bases[b];
         const hs_sweep_task *st = &sw->tasks[bj->task];
         if (bj->seed != 0 || !st->pretrained) continue;
         hs_task *t;
-        HS_CHECK(hs_task_cache_get(&c->tc, bj->task, bj->seed, &t));
+        s = hs_task_cache_get(&c->tc, bj->task, bj->seed, &t);
+        if (s != HS_OK) break;
         hs_config shape = hs_sweep_model_config(sw, bj->task, t);
-        hs_sweep_pretrained_prov now;
-        HS_CHECK(hs_sweep_pretrained_verify(st->pretrained, &shape, t, st->train.steps, &now));
+        int kk = -1; /* seen_len 0: not verified (a checkpoint used as it is keeps its own head) */
+        for (int j = 0; j < bj->task && kk < 0 && st->train.steps > 0; j++)
+            if (seen_len[j] == shape.seq_len && !strcmp(sw->tasks[j].pretrained, st->pretrained)) kk = j;
+        if (kk >= 0) seen[bj->task] = seen[kk];
+        else s = hs_sweep_pretrained_verify(st->pretrained, &shape, t, st->train.steps, &seen[bj->task]);
+        if (s != HS_OK) break;
+        if (st->train.steps > 0) seen_len[bj->task] = shape.seq_len;
+        const hs_sweep_pretrained_prov now = seen[bj->task];
         char vocab[32];
         snprintf(vocab, sizeof vocab, "%ld", now.vocab_size);
         char bytes[32];
@@ -1044,19 +1056,21 @@ static hs_status same_pretrained(ctx_common *c, hs_results *res)
             {"pretrained_weights_bytes", bytes},
             {"pretrained_weights_header_sha256", now.weights_header_sha256},
             {"pretrained_weights_sample_sha256", now.weights_sample_sha256}};
-        for (size_t k = 0; k < sizeof cmp / sizeof cmp[0]; k++) {
+        for (size_t k = 0; s == HS_OK && k < sizeof cmp / sizeof cmp[0]; k++) {
             char stored[4200];
             int found = 0;
-            HS_CHECK(hs_results_task_attr(res, st->name, cmp[k].attr, stored, sizeof stored, &found));
-            if (found && strcmp(stored, cmp[k].now))
-                return hs_error_set(HS_ERR_INPUT,
+            s = hs_results_task_attr(res, st->name, cmp[k].attr, stored, sizeof stored, &found);
+            if (s == HS_OK && found && strcmp(stored, cmp[k].now))
+                s = hs_error_set(HS_ERR_INPUT,
                                     "%s: model.pretrained folder %s of task %s changed since %s was written (%s: "
                                     "stored %s, now %s): expected the same checkpoint to resume; put it back, or "
                                     "run with --restart to start over into a new file",
                                     sw->file, st->pretrained, st->name, sw->output, cmp[k].attr, stored, cmp[k].now);
         }
     }
-    return HS_OK;
+    hs_free(seen);
+    hs_free(seen_len);
+    return s;
 }
 
 /* Opens or creates the results file for sw. */
