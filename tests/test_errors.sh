@@ -244,6 +244,7 @@ case_e_ckpt_13() { tampered c.h5 attr-long /model heads 3; FILE=c.h5; hs infer c
 case_e_ckpt_14() { tampered c.h5 unlink /model/wq; FILE=c.h5; hs infer c.h5 --tokens 0; }
 case_e_ckpt_15() { tampered c.h5 dset /model/wq float 1 16 8; FILE=c.h5; hs infer c.h5 --tokens 0; }
 case_e_ckpt_16() { tampered c.h5 dset /model/wq int 1 16 16; FILE=c.h5; hs infer c.h5 --tokens 0; }
+case_e_ckpt_18() { tampered c.h5 dset /model/head_mask int 1 3; FILE=c.h5; hs infer c.h5 --tokens 0; }
 case_e_ckpt_17() { cp "$FX/ref_cls.h5" c.h5; FILE=c.h5; hs prune c.h5 --method random --ratio 0.5; }
 
 # === results files ===================================================================
