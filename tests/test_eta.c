@@ -6,7 +6,8 @@
  * the ETA never jumps by 25x between consecutive reports, starts off the
  * true time left by no more than the model's error allows and is within 2x
  * once every group is measured, where the old estimate (elapsed / points
- * done x points left) starts 32x off. Expected values are worked out by hand in
+ * done x points left) starts 32x off; base jobs on groups of ranks count
+ * their ranks. Expected values are worked out by hand in
  * the comments. TAP output. */
 #include <math.h>
 #include <stdio.h>
@@ -74,6 +75,25 @@ static void units(void)
     r = hs_eta_remaining(&e, 110);
     /* left: base 2 (6 s), points 5, 8 (2 s each): 10 / 2 = 5; chain base 2 + point 8 = 8 */
     tap_ok(near(r, 8), "failed for good: final; the chain base job 2 + its point bounds it (%g s, want 8)", r);
+    hs_eta_free(&e);
+
+    /* base jobs on groups of ranks: base 0 took 3 s on 2 ranks = 6 core-s,
+     * the rate of "measured at 6 s" above: 2 x 6 + 6 x 3 = 30 core-s over 2 = 15 s */
+    small(&e, 2);
+    hs_eta_started(&e, 0, 100);
+    hs_eta_set_ranks(&e, 0, 2);
+    hs_eta_finished(&e, 0, 1, 1, 3);
+    r = hs_eta_remaining(&e, 103);
+    tap_ok(near(r, 15), "a base job on a group of 2 counts its ranks' time in the rate (%g s, want 15)", r);
+    /* base 1 on 2 ranks for 1 s: 6 / 2 - 1 = 2 s wall left (4 core-s): base 2 6 +
+     * 4 + 6 x 3 = 28 core-s over 2 = 14 s; chains 2 + 3 and 6 + 3 */
+    hs_eta_started(&e, 1, 106);
+    hs_eta_set_ranks(&e, 1, 2);
+    r = hs_eta_remaining(&e, 107);
+    tap_ok(near(r, 14), "a base job running on a group of 2 has half its work left per second (%g s, want 14)", r);
+    hs_eta_started(&e, 1, 0); /* pending again: one rank */
+    r = hs_eta_remaining(&e, 107);
+    tap_ok(near(r, 15), "handed back, it counts on one rank again (%g s, want 15)", r);
     hs_eta_free(&e);
 
     /* many workers: the chain bounds the time from below */

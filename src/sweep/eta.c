@@ -20,6 +20,8 @@ hs_status hs_eta_init(hs_eta *e, long n, int n_groups, int workers, double speed
     if (s == HS_OK) s = hs_calloc((void **)&e->final, m, 1, "ETA");
     if (s == HS_OK) s = hs_calloc((void **)&e->started, m, sizeof *e->started, "ETA");
     if (s == HS_OK) s = hs_calloc((void **)&e->longest, m, sizeof *e->longest, "ETA");
+    if (s == HS_OK) s = hs_calloc((void **)&e->ranks, m, sizeof *e->ranks, "ETA");
+    for (size_t j = 0; s == HS_OK && j < m; j++) e->ranks[j] = 1;
     if (s == HS_OK) s = hs_calloc((void **)&e->g_sec, g, sizeof *e->g_sec, "ETA");
     if (s == HS_OK) s = hs_calloc((void **)&e->g_flops, g, sizeof *e->g_flops, "ETA");
     if (s != HS_OK) hs_eta_free(e);
@@ -35,6 +37,7 @@ void hs_eta_free(hs_eta *e)
     hs_free(e->final);
     hs_free(e->started);
     hs_free(e->longest);
+    hs_free(e->ranks);
     hs_free(e->g_sec);
     hs_free(e->g_flops);
     memset(e, 0, sizeof *e);
@@ -52,7 +55,14 @@ void hs_eta_job(hs_eta *e, long j, int kind, int group, double flops, long paren
 
 void hs_eta_started(hs_eta *e, long j, double now)
 {
-    if (e->flops && j >= 0 && j < e->n) e->started[j] = now;
+    if (!e->flops || j < 0 || j >= e->n) return;
+    e->started[j] = now;
+    e->ranks[j] = 1;
+}
+
+void hs_eta_set_ranks(hs_eta *e, long j, int r)
+{
+    if (e->flops && j >= 0 && j < e->n) e->ranks[j] = r > 1 ? r : 1;
 }
 
 void hs_eta_finished(hs_eta *e, long j, int done, int final, double seconds)
@@ -62,6 +72,7 @@ void hs_eta_finished(hs_eta *e, long j, int done, int final, double seconds)
     if (done || final) e->final[j] = 1;
     /* a failed job's time says little about the others' */
     if (!done || !(seconds >= 0) || e->flops[j] <= 0) return;
+    seconds *= e->ranks[j]; /* core-seconds: a group's job took its ranks' time */
     e->g_sec[e->group[j]] += seconds;
     e->g_flops[e->group[j]] += e->flops[j];
     e->k_sec[(int)e->kind[j]] += seconds;
@@ -80,11 +91,13 @@ static double rate(const hs_eta *e, long j)
     return e->speed > 0 ? 1 / e->speed : 0;
 }
 
+/* Wall seconds job j has left (on its ranks, if running). */
 static double left(const hs_eta *e, long j, double now)
 {
     if (e->final[j]) return 0;
-    const double t = e->flops[j] * rate(e, j);
+    double t = e->flops[j] * rate(e, j);
     if (e->started[j] <= 0) return t;
+    t /= e->ranks[j];
     const double r = t - (now - e->started[j]);
     return r > 0 ? r : 0;
 }
@@ -97,7 +110,7 @@ double hs_eta_remaining(hs_eta *e, double now)
     for (long j = 0; j < e->n; j++) e->longest[j] = 0;
     for (long j = 0; j < e->n; j++) {
         const double l = left(e, j, now);
-        total += l;
+        total += l * (e->started[j] > 0 ? e->ranks[j] : 1); /* core-seconds */
         if (l > chain) chain = l;
         const long b = e->parent[j];
         if (e->kind[j] == HS_ETA_POINT && b >= 0 && b < e->n && l > e->longest[b]) e->longest[b] = l;

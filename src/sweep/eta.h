@@ -11,7 +11,11 @@
  * remaining work spread over the workers and the longest chain left (a base
  * job still to finish, then its longest point): per-job overheads the model
  * does not know are learnt from the first measured jobs without the estimate
- * jumping from one job's time times the number of points. */
+ * jumping from one job's time times the number of points. A base job on a
+ * group of g ranks (docs/design.md "Base jobs on groups of ranks") counts g
+ * times its wall time in the rates (core-seconds per FLOP) and, while it
+ * runs, a g-th of its work left as its wall time; one not yet started is
+ * counted on one rank (its group is chosen when it starts). */
 #ifndef HS_SWEEP_ETA_H
 #define HS_SWEEP_ETA_H
 
@@ -31,6 +35,7 @@ typedef struct {
     char *final;     /* [n] done or failed for good */
     double *started; /* [n] when a running job was handed out, else 0 */
     double *longest; /* [n] scratch: a base job's longest point left */
+    int *ranks;      /* [n] ranks a running job runs on (a base job's group; else 1) */
     double *g_sec, *g_flops;    /* [n_groups] measured */
     double k_sec[2], k_flops[2]; /* measured per kind */
 } hs_eta;
@@ -44,6 +49,8 @@ void hs_eta_free(hs_eta *e);
 void hs_eta_job(hs_eta *e, long j, int kind, int group, double flops, long parent, int final);
 
 /* Job j was handed out at time now. */
+/* Job j (running) runs on r ranks; hs_eta_started resets it to 1. */
+void hs_eta_set_ranks(hs_eta *e, long j, int r);
 void hs_eta_started(hs_eta *e, long j, double now);
 
 /* Job j came back: done (measured `seconds` of wall time count for its

@@ -640,6 +640,7 @@ static hs_status send_base_group(coord *k, const int *members, int n, long b)
     }
     hs_free(buf);
     hs_eta_started(&k->eta, b, hs_now());
+    hs_eta_set_ranks(&k->eta, b, n);
     k->running_base[b] = 1;
     return HS_OK;
 }
