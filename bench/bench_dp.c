@@ -34,18 +34,7 @@
 #include "../src/core/rng.h"
 #include "../src/sweep/runner.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
+#include "bench_util.h"
 
 /* Batch `step`: the same on every rank (a function of the index). */
 static void fill(int *tok, int *tgt, int *types, int B, int T, int V, long step)

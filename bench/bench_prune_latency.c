@@ -21,12 +21,7 @@
 #include "../src/prune/method.h"
 #include "../src/prune/shrink.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "bench_util.h"
 
 static int cmp(const void *a, const void *b)
 {
