@@ -1,14 +1,16 @@
 /* small_models.h — the synthetic tasks and small models that several C tests
  * build (one copy each): a task, a model of a given shape on it, a short
- * AdamW training, a monotonic clock. Header-only like tap.h, so that
+ * AdamW training, one pruning point, a monotonic clock. Header-only like tap.h, so that
  * test_prune_mae compiles it in double precision with the rest of its stack.
  * Failures abort (HS_ASSERT): a fixture that cannot be built is not a check. */
 #ifndef HS_TESTS_SMALL_MODELS_H
 #define HS_TESTS_SMALL_MODELS_H
 
+#include <string.h>
 #include <time.h>
 
 #include "../src/prune/eval.h"
+#include "../src/prune/point.h"
 #include "tap.h"
 
 TAP_UNUSED static double seconds(void)
@@ -59,6 +61,22 @@ TAP_UNUSED static void fx_train(hs_model *m, const hs_task *t, long steps, doubl
     HS_ASSERT(hs_train_task(m, o, t, &bb, steps, 0, 0, NULL, NULL) == HS_OK);
     hs_batch_buf_free(&bb);
     hs_adamw_destroy(&o);
+}
+
+/* Point (method at its defaults, ratio, key, options o) on m: r's mask and
+ * importance are mask and imp ([L·H]). */
+TAP_UNUSED static hs_status fx_point(const hs_model *m, const hs_task *t, const char *method, double ratio,
+                                     uint64_t key, const hs_point_opts *o, hs_point_result *r, unsigned char *mask,
+                                     float *imp)
+{
+    const hs_method *meth = hs_method_find(method);
+    HS_ASSERT(meth);
+    hs_settings set;
+    hs_settings_defaults(meth, &set);
+    memset(r, 0, sizeof *r);
+    r->mask = mask;
+    r->importance = imp;
+    return hs_point_run(m, t, meth, &set, ratio, key, o, r);
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../src/core/alloc.h"
 #include "../src/core/model_util.h"
 #include "small_models.h"
 

@@ -31,15 +31,8 @@ static hs_model *trained(hs_task **tp, int L, int H, int carrier, long steps)
 static hs_status point(const hs_model *m, const hs_task *t, const char *method, double ratio,
                        uint64_t key, hs_point_result *r, unsigned char *mask, float *imp)
 {
-    const hs_method *meth = hs_method_find(method);
-    HS_ASSERT(meth);
-    hs_settings set;
-    hs_settings_defaults(meth, &set);
-    memset(r, 0, sizeof *r);
-    r->mask = mask;
-    r->importance = imp;
-    const hs_point_opts o = {0, 1e-3, 64, 0};
-    return hs_point_run(m, t, meth, &set, ratio, key, &o, r);
+    const hs_point_opts o = {.finetune_steps = 0, .finetune_lr = 1e-3, .batch = 64, .latency_repeats = 0};
+    return fx_point(m, t, method, ratio, key, &o, r, mask, imp);
 }
 
 static void test_counts_and_identity(void)

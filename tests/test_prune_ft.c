@@ -45,17 +45,11 @@ static hs_model *trained(hs_task **tp, int L, int H, long steps)
     return m;
 }
 
+/* every point here has key 11 */
 static hs_status point(const hs_model *m, const hs_task *t, const char *method, double ratio,
                        const hs_point_opts *o, hs_point_result *r, unsigned char *mask, float *imp)
 {
-    const hs_method *meth = hs_method_find(method);
-    HS_ASSERT(meth);
-    hs_settings set;
-    hs_settings_defaults(meth, &set);
-    memset(r, 0, sizeof *r);
-    r->mask = mask;
-    r->importance = imp;
-    return hs_point_run(m, t, meth, &set, ratio, 11, o, r);
+    return fx_point(m, t, method, ratio, 11, o, r, mask, imp);
 }
 
 /* --- fine-tuning variants ------------------------------------------------- */

@@ -278,7 +278,7 @@ static void test_layerdrop_model(const hs_task *t)
         hs_settings set;
         hs_settings_defaults(meth, &set);
         hs_point_result r = {.mask = mask, .importance = imp};
-        const hs_point_opts o = {0, 0, B, 0};
+        const hs_point_opts o = {.finetune_steps = 0, .finetune_lr = 0, .batch = B, .latency_repeats = 0};
         CHECK_OK(hs_point_run(base, t, meth, &set, 0.5, 5, &o, &r));
         const long per_layer = (long)(r.params_total - (base->info[HS_P_TOK_EMB].count +
                                                         base->info[HS_P_POS_EMB].count +
@@ -441,7 +441,7 @@ static void test_papa_framework(const hs_task *t)
         hs_settings_defaults(meth, &set);
         set.v[hs_setting_index(meth, "max_examples")] = 64;
         hs_point_result r = {.mask = mask, .importance = imp};
-        const hs_point_opts o = {0, 0, B, 0};
+        const hs_point_opts o = {.finetune_steps = 0, .finetune_lr = 0, .batch = B, .latency_repeats = 0};
         const hs_status s = hs_point_run(base, t, meth, &set, 0.5, 5, &o, &r);
         tap_ok(s == HS_OK && r.heads_kept == N && r.params_kept == r.params_total && r.shrink_max_diff <= 1e-5 &&
                    r.flops_ratio == 1,

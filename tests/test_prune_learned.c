@@ -59,7 +59,7 @@ static hs_status point(const hs_model *m, const hs_task *t, const char *method, 
     memset(r, 0, sizeof *r);
     r->mask = mask;
     r->importance = imp;
-    const hs_point_opts plain = {0, 1e-3, B, 0, 0, 2};
+    const hs_point_opts plain = {.finetune_steps = 0, .finetune_lr = 1e-3, .batch = B, .latency_repeats = 0, .kd_alpha = 0, .kd_temperature = 2};
     return hs_point_run(m, t, meth, &set, ratio, key, opts ? opts : &plain, r);
 }
 
@@ -529,9 +529,10 @@ static void test_kd(const hs_model *base, const hs_task *t)
     unsigned char mask[8];
     float imp[8];
     hs_point_result plain, kd0, kd;
-    const hs_point_opts o_plain = {30, 1e-3, B, 0, 0, 0};
-    const hs_point_opts o_kd0 = {30, 1e-3, B, 0, 0, 4};
-    const hs_point_opts o_kd = {30, 1e-3, B, 0, 0.7, 2};
+    const hs_point_opts o_plain = {.finetune_steps = 30, .finetune_lr = 1e-3, .batch = B, .latency_repeats = 0, .kd_alpha = 0, .kd_temperature = 0};
+    const hs_point_opts o_kd0 = {.finetune_steps = 30, .finetune_lr = 1e-3, .batch = B, .latency_repeats = 0, .kd_alpha = 0, .kd_temperature = 4};
+    const hs_point_opts o_kd = {.finetune_steps = 30, .finetune_lr = 1e-3, .batch = B, .latency_repeats = 0, .kd_alpha = 0.7,
+                               .kd_temperature = 2};
     HS_ASSERT(point(base, t, "random", 0.5, 8, NULL, &o_plain, &plain, mask, imp) == HS_OK);
     HS_ASSERT(point(base, t, "random", 0.5, 8, NULL, &o_kd0, &kd0, mask, imp) == HS_OK);
     HS_ASSERT(point(base, t, "random", 0.5, 8, NULL, &o_kd, &kd, mask, imp) == HS_OK);

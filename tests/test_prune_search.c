@@ -179,7 +179,7 @@ static void test_counts_and_determinism(fixture *f)
         hs_settings_defaults(meth, &set);
         unsigned char mask[64];
         float imp[64];
-        const hs_point_opts po = {0, 1e-3, 64, 0};
+        const hs_point_opts po = {.finetune_steps = 0, .finetune_lr = 1e-3, .batch = 64, .latency_repeats = 0};
         hs_point_result r = {.mask = mask, .importance = imp};
         HS_ASSERT(hs_point_run(f->base, f->t, meth, &set, 0.0, 1, &po, &r) == HS_OK);
         int all = 1;
